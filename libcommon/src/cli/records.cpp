@@ -99,6 +99,7 @@ std::optional<Record> RecordReader::next() {
     ++line_number_;
     const std::string_view line = strip_cr(buffer);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (line == "#" || line.starts_with("# ")) continue;  // a comment, not a header
     if (!format_) {
       if (line.front() == '{') {
         format_ = RecordFormat::json_lines;

@@ -3,7 +3,7 @@
 // line, tab-separated under a `#name<TAB>name...` header, or the same records as
 // JSON Lines objects with --json. The reader takes either form, finds columns by
 // name (extra columns are ignored, so a contract can grow) and rejects a bad
-// line with its line number.
+// line with its line number. Lines that start with "# " are comments.
 #include <cstddef>
 #include <fstream>
 #include <iosfwd>
