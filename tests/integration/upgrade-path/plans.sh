@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# upgrade-path against a synthetic TFTP root (empty files named like loads):
+# records, --json, --explain, and exit codes 0 (plan), 1 (no route), 2 (bad
+# model or load), 3 (a step's load missing or incomplete in --root).
+set -euo pipefail
+# shellcheck source=../../lib/common.sh
+source "${CF_SOURCE_DIR}/tests/lib/common.sh"
+
+bin="${CF_BIN_DIR}/upgrade-path"
+[[ -x "${bin}" ]] || cf_fail "no ${bin}; build the upgrade-path target"
+root="$(cf_tmpdir)"
+out="$(cf_tmpdir)"
+
+for f in P00303010102.loads P00305000500.loads P00308000900.loads P0S3-8-12-00.loads \
+         P003-8-12-00.bin P003-8-12-00.sbn P0S3-07-4-00.loads \
+         SCCP41.8-2-2SR2S.loads SCCP41.8-5-2S.loads SIP41.9-4-2SR3-1S.loads \
+         SCCP41.9-4-2SR3-1S.loads term41.default.loads; do
+  : >"${root}/${f}"
+done
+
+# run EXPECTED_RC OUTFILE ARGS...: stdout to OUTFILE, stderr to OUTFILE.err
+run() {
+  local want="$1" file="$2" rc=0
+  shift 2
+  "${bin}" "$@" >"${file}" 2>"${file}.err" || rc=$?
+  [[ "${rc}" == "${want}" ]] ||
+    cf_fail "upgrade-path $* exited ${rc}, expected ${want}; stderr: $(cat "${file}.err")"
+}
+
+# 1. The classic 7960 migration, every stone installed: exit 0, four steps.
+run 0 "${out}/a" --model 7960 --from P00302010200 --to sip --root "${root}"
+cf_assert_eq $'#step\tmodel\tload\tprotocol\tversion\twhy' "$(head -1 "${out}/a")" "header"
+cf_assert_eq "P00303010102 P00305000500 P00308000900 P0S3-8-12-00" \
+  "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/a")" "7960 route"
+cf_assert_eq $'4\t7960\tP0S3-8-12-00\tSIP\t8.12(0)\ttarget' "$(tail -1 "${out}/a")" "last step"
+cf_assert_contains "$(sed -n 2p "${out}/a")" "stepping stone of 7940-sccp-3 (uncertain)"
+
+# 2. JSON Lines carry the same records.
+run 0 "${out}/b" --model CP-7961G --from SCCP41.8-2-2SR2S --to sip --root "${root}" --json
+cf_assert_eq 2 "$(wc -l <"${out}/b")" "two JSON steps"
+cf_assert_eq '{"step":1,"model":"7961","load":"SCCP41.8-5-2S","protocol":"SCCP","version":"8.5(2)","why":"stepping stone of cnu-833"}' \
+  "$(head -1 "${out}/b")" "first JSON step"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "${out}/b" ||
+  cf_fail "--json output is not JSON Lines"
+
+# 3. --explain: a sentence per step citing the rule and its source.
+run 0 "${out}/c" --model 7961 --from SCCP41.8-2-2SR2S --to SIP41.9-4-2SR3-1S --explain --root "${root}"
+cf_assert_eq 2 "$(wc -l <"${out}/c")" "two sentences"
+cf_assert_contains "$(head -1 "${out}/c")" "rule cnu-833"
+cf_assert_contains "$(head -1 "${out}/c")" "WAZO-LIMIT"
+
+# 4. Already at the target: header only, exit 0.
+run 0 "${out}/d" --model 7960 --from P0S3-8-12-00 --to sip --root "${root}"
+cf_assert_eq 1 "$(wc -l <"${out}/d")" "no steps"
+
+# 5. Unknown start: every mandatory stepping stone.
+run 0 "${out}/e" --model 7940 --from unknown --to P0S3-8-12-00
+cf_assert_eq 5 "$(wc -l <"${out}/e")" "four steps from an unknown load"
+
+# 6. A stepping stone missing from the root: exit 3 naming it and its archive.
+rm "${root}/P00305000500.loads"
+run 3 "${out}/f" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
+cf_assert_contains "$(cat "${out}/f.err")" "P00305000500 is a step of the plan but is not in"
+cf_assert_contains "$(cat "${out}/f.err")" "cmterm-7940-7960-sccp.5-0-5.zip"
+cf_assert_contains "$(cat "${out}/f")" "P00305000500"   # the plan is still printed
+
+# 7. A SIP 8.x load without its P003 loader files: exit 3 naming the files and rule.
+rm "${root}/P003-8-12-00.sbn"
+run 3 "${out}/g" --model 7960 --from P00308000900 --to P0S3-8-12-00 --root "${root}"
+cf_assert_contains "$(cat "${out}/g.err")" "P003-8-12-00.sbn missing"
+cf_assert_contains "$(cat "${out}/g.err")" "7940-sip-loader"
+
+# 8. No route: exit 1 naming the blocking rule.
+rules="${out}/wall-rules"
+printf '#rule\tfamilies\tkind\tfrom\tto\tvia\tsource\tconfidence\tnote\n' >"${rules}"
+printf 'wall\t7940-7960\tforbid\tSCCP *\tSIP *\t-\tDESIGN\tsure\tNo SIP ever.\n' >>"${rules}"
+run 1 "${out}/h" --model 7960 --from P00308000900 --to P0S3-8-12-00 --rules "${rules}"
+cf_assert_contains "$(cat "${out}/h.err")" "rule wall (${rules}:2"
+
+# 9. A malformed rules file: exit 1 with file:line.
+printf 'bad\t7940-7960\tmaybe\tSCCP *\tSIP *\t-\tDESIGN\tsure\tx\n' >>"${rules}"
+run 1 "${out}/i" --model 7960 --from P00308000900 --to P0S3-8-12-00 --rules "${rules}"
+cf_assert_contains "$(cat "${out}/i.err")" "${rules}:3: unknown kind 'maybe'"
+
+# 10. Usage errors: exit 2.
+run 2 "${out}/j" --model 7999 --from P00308000900 --to sip
+run 2 "${out}/k" --model 7960 --from NOTALOAD --to P0S3-8-12-00
+run 2 "${out}/l" --model 7960 --from SCCP41.8-5-2S --to P0S3-8-12-00
+run 2 "${out}/m" --model 7960 --from P00308000900
+run 2 "${out}/n" --model 7960 --from P00308000900 --to sip   # sip needs --root or --manifest
+
+# 11. A manifest on stdin names the loads (no root: nothing checked on disk).
+manifest=$'#load\tprotocol\tfamily\tmodels\tversion\tdir\tfiles\tbytes\nSIP41.9-4-2SR3-1S\tSIP\t7941-7961\t7941,7961\t9.4(2)SR3\t/srv/tftp\t8\t1000'
+"${bin}" --model 7941 --from SCCP41.9-4-2SR3-1S --to sip --manifest - <<<"${manifest}" >"${out}/o" ||
+  cf_fail "manifest plan failed"
+cf_assert_eq $'1\t7941\tSIP41.9-4-2SR3-1S\tSIP\t9.4(2)SR3\ttarget' "$(tail -1 "${out}/o")" "manifest target"
+
+echo "upgrade-path: all checks passed"

@@ -1,0 +1,178 @@
+// upgrade-path: plan the staged route of firmware loads from a phone's current
+// load to a target, by the rules in data/upgrade-rules (see upgrade-path(1)).
+#include <algorithm>
+#include <iostream>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "cf/cli/data_dir.hpp"
+#include "cf/cli/records.hpp"
+#include "cf/cli/tool.hpp"
+#include "cf/firmware/catalog.hpp"
+#include "cf/firmware/load_name.hpp"
+#include "cf/upgrade/inventory.hpp"
+#include "cf/upgrade/planner.hpp"
+#include "cf/upgrade/rules.hpp"
+
+namespace {
+
+using cf::firmware::LoadName;
+using cf::firmware::Protocol;
+
+struct Options {
+  std::string model;
+  std::string from;
+  std::string to;
+  std::string root;
+  std::string manifest;
+  std::string rules;
+  bool json = false;
+  bool explain = false;
+};
+
+LoadName parse_phone_load(const std::string& text, const std::string& what,
+                          const cf::firmware::ModelInfo& model,
+                          const cf::firmware::ModelCatalog& catalog) {
+  auto load = cf::firmware::parse_load_name(text, catalog);
+  if (!load) throw cf::UsageError(fmt::format("{}: {}", what, load.error()));
+  if (load->kind != cf::firmware::LoadKind::application)
+    throw cf::UsageError(fmt::format("{}: {} is a {} load, not one a phone runs", what, text,
+                                     to_string(load->kind)));
+  if (load->family != model.family)
+    throw cf::UsageError(fmt::format("{}: {} is a load of {}, but the {} belongs to {}", what, text,
+                                     load->family, model.model, model.family));
+  return std::move(load).value();
+}
+
+LoadName newest_of(Protocol protocol, const cf::upgrade::Inventory& inventory,
+                   const cf::firmware::ModelInfo& model, bool have_sources) {
+  if (!have_sources)
+    throw cf::UsageError(fmt::format("--to {}: the newest load is looked up in --root or --manifest; give one",
+                                     to_string(protocol)));
+  std::optional<LoadName> newest;
+  for (auto& load : inventory.loads_of_family(model.family))
+    if (load.protocol == protocol && (!newest || newest->version < load.version ||
+                                      (newest->version == load.version && newest->name < load.name)))
+      newest = load;
+  if (!newest)
+    throw cf::Error(fmt::format("--to {}: no {} load of {} in the given root or manifest",
+                                to_string(protocol), to_string(protocol), model.family));
+  return *newest;
+}
+
+int run(const Options& options) {
+  const auto diagnostics = cf::cli::Diagnostics::for_stderr("upgrade-path");
+  const auto catalog = cf::firmware::ModelCatalog::load_default();
+  const auto* model = catalog.find_model(options.model);
+  if (model == nullptr)
+    throw cf::UsageError(fmt::format("--model {}: not a model in the catalog ({})", options.model,
+                                     cf::data_file("models.tsv").string()));
+  const auto rules = options.rules.empty() ? cf::upgrade::RuleSet::load_default(catalog)
+                                           : cf::upgrade::RuleSet::load(options.rules, catalog);
+
+  cf::upgrade::Inventory inventory;
+  if (!options.root.empty()) inventory.scan_root(options.root, catalog);
+  if (!options.manifest.empty()) {
+    cf::cli::Input input(options.manifest);
+    inventory.read_manifest(input.stream(), input.name(), catalog);
+  }
+  const bool have_sources = !options.root.empty() || !options.manifest.empty();
+
+  cf::upgrade::PlanRequest request;
+  request.model = model;
+  if (options.from == "unknown" || options.from == "unknown-sccp")
+    request.from = cf::upgrade::unknown_load(model->family, Protocol::sccp);
+  else if (options.from == "unknown-sip")
+    request.from = cf::upgrade::unknown_load(model->family, Protocol::sip);
+  else
+    request.from = parse_phone_load(options.from, "--from", *model, catalog);
+  std::string to = options.to;
+  std::transform(to.begin(), to.end(), to.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (to == "sip" || to == "sccp")
+    request.target = newest_of(cf::firmware::parse_protocol(to).value(), inventory, *model, have_sources);
+  else
+    request.target = parse_phone_load(options.to, "--to", *model, catalog);
+  request.known = inventory.loads_of_family(model->family);
+
+  if (rules.for_family(model->family).empty())
+    diagnostics.warning(fmt::format("no upgrade rule speaks about {}; every jump is taken as safe",
+                                    model->family));
+
+  const auto outcome = cf::upgrade::plan_route(rules, request, catalog);
+  if (!outcome.steps) throw cf::Error(outcome.blocked);
+  const auto& steps = *outcome.steps;
+
+  if (options.explain) {
+    if (steps.empty())
+      std::cout << fmt::format("The {} already runs {}; nothing to do.\n", model->model,
+                               request.target.name);
+    for (const auto& step : steps) std::cout << step.explanation << '\n';
+  } else {
+    cf::cli::RecordWriter writer(std::cout,
+                                 options.json ? cf::cli::RecordFormat::json_lines
+                                              : cf::cli::RecordFormat::tsv,
+                                 {{"step", cf::cli::Column::Kind::integer},
+                                  {"model"}, {"load"}, {"protocol"}, {"version"}, {"why"}});
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const auto& load = steps[i].load;
+      writer.write({std::to_string(i + 1), model->model, load.name,
+                    std::string(to_string(load.protocol)), load.version.text, steps[i].why});
+    }
+  }
+  std::cout.flush();
+  if (!std::cout) throw cf::Error("writing to stdout failed");
+
+  std::vector<LoadName> loads;
+  for (const auto& step : steps) loads.push_back(step.load);
+  const auto missing = cf::upgrade::check_complete(loads, inventory, rules, *model);
+  if (missing.empty() || !have_sources) return 0;
+  for (const auto& gap : missing) {
+    // Without --root the manifest's directories may be elsewhere: only say what it lacks.
+    if (options.root.empty() && !gap.files.empty()) continue;
+    const auto message =
+        gap.files.empty()
+            ? fmt::format("{} is a step of the plan but is not in {}; it usually ships in {}",
+                          gap.load, options.root.empty() ? "the manifest" : options.root, gap.archive)
+            : fmt::format("{} is incomplete: {} missing beside it ({}); it usually ships in {}",
+                          gap.load, fmt::join(gap.files, ", "), gap.rule->citation(), gap.archive);
+    if (options.root.empty())
+      diagnostics.warning(message);
+    else
+      diagnostics.error(message);
+  }
+  if (options.root.empty()) return 0;
+  return static_cast<int>(cf::ExitCode::verification_failed);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  auto app = cf::cli::make_app(
+      "upgrade-path",
+      "Plan the staged route of firmware loads that takes a phone from the load it runs to a "
+      "target load without skipping a required stepping stone. Prints one record per step: "
+      "#step model load protocol version why.");
+  app->add_option("--model,-m", options.model, "Phone model, e.g. 7960, 7961G-GE, CP-7945G")
+      ->required();
+  app->add_option("--from,-f", options.from,
+                  "The load the phone runs (e.g. P00303010102, SCCP41.8-2-2SR2S), or 'unknown' "
+                  "(SCCP of any age: the route through every mandatory stepping stone) or "
+                  "'unknown-sip'")
+      ->required();
+  app->add_option("--to,-t", options.to,
+                  "Target load name, or 'sip' / 'sccp' for the newest such load in --root or "
+                  "--manifest")
+      ->required();
+  app->add_option("--root,-r", options.root,
+                  "TFTP root: its loads are known to the planner, and every step's load must be "
+                  "complete there (else exit 3)");
+  app->add_option("--manifest", options.manifest,
+                  "fwunpack manifest (TSV or JSON Lines; '-' = stdin) listing installed loads");
+  app->add_option("--rules", options.rules, "Rules file instead of the installed upgrade-rules");
+  app->add_flag("--json", options.json, "Write the steps as JSON Lines");
+  app->add_flag("--explain", options.explain,
+                "Print one sentence per step (why, which rule, its source) instead of records");
+  return cf::cli::run_tool(*app, argc, argv, [&] { return run(options); });
+}
