@@ -1,0 +1,342 @@
+#include "cf/firmware/archive.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fmt/format.h>
+
+#include "cf/cli/error.hpp"
+#include "cf/firmware/signed_file.hpp"
+
+namespace cf::firmware {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::size_t kBlock = 64 * 1024;
+constexpr std::size_t kSniff = 4096;
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const noexcept { return fd_; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(int error) { return std::generic_category().message(error); }
+
+// Reads a file from `base` on: libarchive's read/seek/skip callbacks over a
+// window of the file, so a signature header before the gzip is invisible.
+struct Window {
+  int fd = -1;
+  std::int64_t base = 0;
+  std::int64_t size = 0;  // bytes after base
+  std::array<char, kBlock> buffer{};
+  const std::function<void(std::uint64_t)>* progress = nullptr;
+
+  std::int64_t position() const { return ::lseek(fd, 0, SEEK_CUR) - base; }
+};
+
+la_ssize_t window_read(archive* a, void* data, const void** out) {
+  auto* w = static_cast<Window*>(data);
+  ssize_t n;
+  do n = ::read(w->fd, w->buffer.data(), w->buffer.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    archive_set_error(a, errno, "read: %s", std::strerror(errno));
+    return -1;
+  }
+  *out = w->buffer.data();
+  if (w->progress && *w->progress) (*w->progress)(static_cast<std::uint64_t>(w->position()));
+  return n;
+}
+
+la_int64_t window_seek(archive*, void* data, la_int64_t offset, int whence) {
+  auto* w = static_cast<Window*>(data);
+  std::int64_t target = offset;
+  if (whence == SEEK_CUR) target = w->position() + offset;
+  if (whence == SEEK_END) target = w->size + offset;
+  if (target < 0 || target > w->size) return ARCHIVE_FATAL;
+  if (::lseek(w->fd, w->base + target, SEEK_SET) < 0) return ARCHIVE_FATAL;
+  return target;
+}
+
+la_int64_t window_skip(archive*, void* data, la_int64_t request) {
+  auto* w = static_cast<Window*>(data);
+  const std::int64_t here = w->position();
+  const std::int64_t to = std::min<std::int64_t>(here + request, w->size);
+  if (::lseek(w->fd, w->base + to, SEEK_SET) < 0) return 0;
+  return to - here;
+}
+
+struct ArchiveReader {
+  archive* a = archive_read_new();
+  ~ArchiveReader() { archive_read_free(a); }
+};
+
+bool starts_with(std::span<const std::byte> head, std::string_view magic, std::size_t at = 0) {
+  return head.size() >= at + magic.size() &&
+         std::memcmp(head.data() + at, magic.data(), magic.size()) == 0;
+}
+
+std::vector<std::byte> read_head(const fs::path& file, std::uint64_t offset = 0) {
+  std::vector<std::byte> head(kSniff);
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw Error(fmt::format("{}: {}", file.string(), errno_text(errno)));
+  const auto n = ::pread(fd.get(), head.data(), head.size(), static_cast<off_t>(offset));
+  head.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  return head;
+}
+
+bool is_firmware_image_name(std::string_view name) {
+  for (const std::string_view suffix : {".sbn", ".SBN", ".sb2", ".bin", ".loads", ".zz.sgn", ".TXT", ".txt"})
+    if (name.ends_with(suffix)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::string StagedFile::origin() const {
+  std::string text = input;
+  for (std::size_t i = 0; i < members.size(); ++i) text += (i == 0 ? ": " : " > ") + members[i];
+  return text;
+}
+
+Result<std::string> member_base_name(std::string_view member) {
+  using R = Result<std::string>;
+  if (member.empty()) return R::failure("empty name");
+  if (member.front() == '/' || member.front() == '\\' ||
+      (member.size() >= 2 && member[1] == ':' && std::isalpha(static_cast<unsigned char>(member[0]))))
+    return R::failure("absolute path");
+  for (const char c : member)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return R::failure("control character in the name");
+  std::size_t start = 0;
+  std::string_view base;
+  while (start <= member.size()) {
+    auto end = member.find_first_of("/\\", start);
+    if (end == std::string_view::npos) end = member.size();
+    const auto part = member.substr(start, end - start);
+    if (part == "..") return R::failure("'..' in the path");
+    base = part;
+    start = end + 1;
+  }
+  if (base.empty() || base == ".") return R::failure("no file name after the last '/'");
+  return std::string(base);
+}
+
+ContainerKind sniff_container(std::span<const std::byte> head) {
+  if (starts_with(head, "PK\x03\x04") || starts_with(head, "\x1f\x8b") || starts_with(head, "BZh") ||
+      starts_with(head, "\xfd" "7zXZ") || starts_with(head, "7z\xbc\xaf\x27\x1c") ||
+      starts_with(head, "\x28\xb5\x2f\xfd") || starts_with(head, "ustar", 257))
+    return ContainerKind::archive;
+  if (const auto h = signature_header_length(head); h && starts_with(head, "\x1f\x8b\x08", *h))
+    return ContainerKind::signed_gzip;
+  return ContainerKind::none;
+}
+
+struct Extractor::Context {
+  std::string input;
+};
+
+Extractor::Extractor(fs::path staging, ExtractLimits limits, std::function<void(std::uint64_t)> progress)
+    : staging_(std::move(staging)), limits_(limits), progress_(std::move(progress)) {}
+
+fs::path Extractor::next_staging_path() { return staging_ / fmt::format("f{:06}", counter_++); }
+
+void Extractor::add(const fs::path& input) {
+  std::error_code ec;
+  const auto status = fs::status(input, ec);
+  if (ec) throw Error(fmt::format("{}: {}", input.string(), ec.message()));
+  if (fs::is_directory(status)) return add_directory(input, input.string());
+  if (!fs::is_regular_file(status)) throw Error(fmt::format("{}: not a file or directory", input.string()));
+  Context context{input.string()};
+  const auto head = read_head(input);
+  std::uint64_t offset = 0;
+  switch (sniff_container(head)) {
+    case ContainerKind::archive: break;
+    case ContainerKind::signed_gzip: offset = *signature_header_length(head); break;
+    case ContainerKind::none: {
+      // ref 1.5: a COP's signature header may not be the TLV one; the gzip magic marks the tar.
+      const auto gz = find_gzip_payload(head, head.size());
+      if (!gz)
+        throw VerificationError(fmt::format(
+            "{}: not a recognised archive (zip, tar, gzip, or a signature header before a gzip stream)",
+            input.string()));
+      offset = *gz;
+    }
+  }
+  read_container(input, offset, context, {}, 0);
+}
+
+void Extractor::add_directory(const fs::path& dir, const std::string& input) {
+  std::error_code ec;
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) entries.push_back(entry.path());
+  if (ec) throw Error(fmt::format("{}: {}", dir.string(), ec.message()));
+  std::sort(entries.begin(), entries.end());
+  std::vector<char> buffer(kBlock);
+  for (const auto& path : entries) {
+    const auto name = path.filename().string();
+    if (name.starts_with(".fwunpack-") || !fs::is_regular_file(fs::symlink_status(path, ec))) continue;
+    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (in.get() < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
+    const auto target = next_staging_path();
+    Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (out.get() < 0) throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
+    std::uint64_t size = 0;
+    while (true) {
+      const auto n = ::read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
+      if (n == 0) break;
+      size += static_cast<std::uint64_t>(n);
+      if (staged_bytes_ + size > limits_.max_bytes)
+        throw VerificationError(fmt::format("{}: more than --max-bytes ({}) in total", path.string(),
+                                            limits_.max_bytes));
+      if (::write(out.get(), buffer.data(), static_cast<std::size_t>(n)) != n)
+        throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
+    }
+    staged_bytes_ += size;
+    files_.push_back(StagedFile{name, input, {name}, target, size});
+  }
+}
+
+void Extractor::read_container(const fs::path& file, std::uint64_t offset, Context& context,
+                               std::vector<std::string> members, int depth) {
+  const auto where = [&](std::string_view member) {
+    std::string text = context.input;
+    for (std::size_t i = 0; i < members.size(); ++i) text += (i == 0 ? ": " : " > ") + members[i];
+    if (!member.empty()) text += (members.empty() ? ": entry '" : " > entry '") + std::string(member) + "'";
+    return text;
+  };
+  if (depth > limits_.max_depth)
+    throw VerificationError(fmt::format("{}: archives nested more than {} deep", where(""), limits_.max_depth));
+
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw Error(fmt::format("{}: {}", file.string(), errno_text(errno)));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw Error(fmt::format("{}: {}", file.string(), errno_text(errno)));
+  Window window;
+  window.fd = fd.get();
+  window.base = static_cast<std::int64_t>(offset);
+  window.size = st.st_size - window.base;
+  window.progress = depth == 0 ? &progress_ : nullptr;
+  if (::lseek(fd.get(), window.base, SEEK_SET) < 0)
+    throw Error(fmt::format("{}: {}", file.string(), errno_text(errno)));
+
+  ArchiveReader reader;
+  archive* a = reader.a;
+  archive_read_support_filter_all(a);
+  archive_read_support_format_zip(a);
+  archive_read_support_format_tar(a);
+  archive_read_support_format_gnutar(a);
+  archive_read_support_format_cpio(a);
+  archive_read_support_format_7zip(a);
+  archive_read_set_read_callback(a, window_read);
+  archive_read_set_seek_callback(a, window_seek);
+  archive_read_set_skip_callback(a, window_skip);
+  archive_read_set_callback_data(a, &window);
+  if (archive_read_open1(a) != ARCHIVE_OK)
+    throw VerificationError(fmt::format("{}: cannot be read as an archive: {}", where(""),
+                                        archive_error_string(a) ? archive_error_string(a) : "unknown format"));
+
+  const std::uint64_t container_size = static_cast<std::uint64_t>(std::max<std::int64_t>(window.size, 0));
+  const std::uint64_t expansion_limit = std::max(limits_.max_ratio * container_size, limits_.ratio_floor);
+  std::uint64_t expanded = 0;
+  std::vector<char> buffer(kBlock);
+
+  while (true) {
+    archive_entry* entry = nullptr;
+    const int r = archive_read_next_header(a, &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN)
+      throw VerificationError(fmt::format("{}: broken archive (truncated or corrupt): {}", where(""),
+                                          archive_error_string(a) ? archive_error_string(a) : "read error"));
+    const char* raw_name = archive_entry_pathname(entry);
+    const std::string member = raw_name ? raw_name : "";
+    const auto type = archive_entry_filetype(entry);
+    if (type == AE_IFDIR) continue;
+    if (type == AE_IFLNK) {
+      const char* target = archive_entry_symlink(entry);
+      throw VerificationError(fmt::format("{}: refused: symbolic link (-> {})", where(member),
+                                          target ? target : "?"));
+    }
+    if (archive_entry_hardlink(entry) != nullptr)
+      throw VerificationError(fmt::format("{}: refused: hard link (-> {})", where(member),
+                                          archive_entry_hardlink(entry)));
+    if (type != AE_IFREG)
+      throw VerificationError(
+          fmt::format("{}: refused: not a regular file (device, fifo or socket)", where(member)));
+    auto base = member_base_name(member);
+    if (!base) throw VerificationError(fmt::format("{}: refused: {}", where(member), base.error()));
+    if (archive_entry_size_is_set(entry)) {
+      const auto declared = static_cast<std::uint64_t>(archive_entry_size(entry));
+      if (staged_bytes_ + declared > limits_.max_bytes)
+        throw VerificationError(fmt::format(
+            "{}: refused: declares {} bytes, which would pass --max-bytes ({})", where(member), declared,
+            limits_.max_bytes));
+    }
+
+    const auto target = next_staging_path();
+    std::uint64_t size = 0;
+    {
+      Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (out.get() < 0) throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
+      while (true) {
+        const auto n = archive_read_data(a, buffer.data(), buffer.size());
+        if (n == 0) break;
+        if (n < 0)
+          throw VerificationError(fmt::format("{}: broken archive (truncated or corrupt): {}", where(member),
+                                              archive_error_string(a) ? archive_error_string(a) : "read error"));
+        size += static_cast<std::uint64_t>(n);
+        expanded += static_cast<std::uint64_t>(n);
+        if (staged_bytes_ + size > limits_.max_bytes)
+          throw VerificationError(fmt::format("{}: refused: more than --max-bytes ({}) in total",
+                                              where(member), limits_.max_bytes));
+        if (expanded > expansion_limit)
+          throw VerificationError(fmt::format(
+              "{}: refused: expands past {} bytes from a {}-byte container (compression ratio above {}:1)",
+              where(member), expansion_limit, container_size, limits_.max_ratio));
+        if (::write(out.get(), buffer.data(), static_cast<std::size_t>(n)) != n)
+          throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
+      }
+    }
+    if (archive_entry_size_is_set(entry) && static_cast<std::uint64_t>(archive_entry_size(entry)) != size)
+      throw VerificationError(fmt::format("{}: refused: declares {} bytes but holds {}", where(member),
+                                          archive_entry_size(entry), size));
+    staged_bytes_ += size;
+
+    auto chain = members;
+    chain.push_back(member);
+    const auto head = is_firmware_image_name(*base) ? std::vector<std::byte>{} : read_head(target);
+    const auto kind = sniff_container(head);
+    if (kind != ContainerKind::none) {
+      const std::uint64_t inner_offset = kind == ContainerKind::signed_gzip ? *signature_header_length(head) : 0;
+      read_container(target, inner_offset, context, chain, depth + 1);
+      std::error_code ec;
+      fs::remove(target, ec);
+      staged_bytes_ -= size;
+      continue;
+    }
+    files_.push_back(StagedFile{std::move(base).value(), context.input, std::move(chain), target, size});
+  }
+}
+
+}  // namespace cf::firmware

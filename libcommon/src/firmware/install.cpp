@@ -1,0 +1,239 @@
+#include "cf/firmware/install.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "cf/cli/error.hpp"
+#include "cf/firmware/load_name.hpp"
+#include "cf/firmware/loads_file.hpp"
+
+namespace cf::firmware {
+namespace fs = std::filesystem;
+namespace {
+
+std::string errno_text() { return std::generic_category().message(errno); }
+
+void fsync_path(const fs::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text()));
+  const int r = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (r != 0) throw Error(fmt::format("fsync {}: {}", path.string(), std::generic_category().message(error)));
+}
+
+std::vector<std::string> components_of(const fs::path& path) {
+  try {
+    const MappedFile file(path);
+    auto names = parse_loads_file(file.bytes());
+    return names ? std::move(names).value() : std::vector<std::string>{};
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+}  // namespace
+
+StagingDir::StagingDir(const fs::path& parent) {
+  std::string pattern = (parent / ".fwunpack-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw Error(fmt::format("cannot make a staging directory in {}: {}", parent.string(), errno_text()));
+  path_ = pattern;
+}
+
+StagingDir::~StagingDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+bool same_content(const fs::path& a, const fs::path& b) {
+  std::error_code ec1, ec2;
+  if (fs::file_size(a, ec1) != fs::file_size(b, ec2) || ec1 || ec2) return false;
+  std::ifstream x(a, std::ios::binary), y(b, std::ios::binary);
+  std::vector<char> bx(64 * 1024), by(64 * 1024);
+  while (x && y) {
+    x.read(bx.data(), static_cast<std::streamsize>(bx.size()));
+    y.read(by.data(), static_cast<std::streamsize>(by.size()));
+    if (x.gcount() != y.gcount() || std::memcmp(bx.data(), by.data(), static_cast<std::size_t>(x.gcount())) != 0)
+      return false;
+  }
+  return !x.bad() && !y.bad();
+}
+
+bool LoadPlan::complete() const {
+  return std::all_of(loads.begin(), loads.end(), [](const LoadCheck& c) { return c.complete(); }) &&
+         std::all_of(recovery.begin(), recovery.end(), [](const LoadCheck& c) { return c.complete(); });
+}
+
+LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root, bool force,
+                    const cli::Diagnostics& diagnostics) {
+  LoadPlan plan;
+  std::map<std::string, std::vector<const StagedFile*>> term_candidates;
+  std::vector<std::string> conflicts;
+  for (const auto& file : staged) {
+    if (is_recovery_loads_name(file.name)) {
+      auto& list = term_candidates[file.name];
+      if (std::none_of(list.begin(), list.end(), [&](const StagedFile* f) { return same_content(f->path, file.path); }))
+        list.push_back(&file);
+      continue;
+    }
+    auto [it, inserted] = plan.files.emplace(file.name, &file);
+    if (inserted || same_content(it->second->path, file.path)) continue;
+    const auto text = fmt::format("{}: {} and {} have different bytes", file.name, it->second->origin(), file.origin());
+    if (!force) {
+      conflicts.push_back(text);
+      continue;
+    }
+    diagnostics.warning(text + "; --force: the later one wins");
+    it->second = &file;
+  }
+  if (!conflicts.empty()) {
+    for (const auto& text : conflicts) diagnostics.error(text);
+    throw Error(fmt::format("the inputs disagree on {} file(s); nothing was installed (--force takes the later one)",
+                            conflicts.size()));
+  }
+
+  const FileLookup lookup = [&plan, &root](std::string_view name) -> std::optional<fs::path> {
+    if (auto it = plan.files.find(std::string(name)); it != plan.files.end()) return it->second->path;
+    if (root.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+    std::error_code ec;
+    auto path = root / std::string(name);
+    if (fs::exists(fs::symlink_status(path, ec))) return path;
+    return std::nullopt;
+  };
+
+  std::vector<std::string> listed;
+  for (const auto& [name, file] : plan.files) {
+    if (!name.ends_with(".loads")) continue;
+    auto check = check_load(lookup, name);
+    listed.insert(listed.end(), check.files.begin(), check.files.end());
+    plan.loads.push_back(std::move(check));
+  }
+
+  // Recovery loads: of several term files under one name, the one that lists the
+  // components of the newest load in this run (ref 1.4; tests/fixtures/README.md).
+  const auto catalog = ModelCatalog::load_default();
+  for (auto& [name, candidates] : term_candidates) {
+    const StagedFile* best = candidates.back();
+    const LoadCheck* best_load = nullptr;
+    std::optional<Version> best_version;
+    for (const auto* candidate : candidates) {
+      const auto components = components_of(candidate->path);
+      for (const auto& load : plan.loads) {
+        if (std::vector<std::string>(load.files.begin() + 1, load.files.end()) != components) continue;
+        const auto parsed = parse_load_name(load.load, catalog);
+        if (!best_load || (parsed && (!best_version || parsed->version > *best_version))) {
+          best = candidate;
+          best_load = &load;
+          if (parsed) best_version = parsed->version;
+        }
+      }
+    }
+    if (candidates.size() > 1)
+      diagnostics.note(fmt::format("{}: {} variants; installing the one from {}{}", name, candidates.size(),
+                                   best->origin(), best_load ? " (it points to " + best_load->load + ")" : ""));
+    plan.files[name] = best;
+    auto check = check_load(lookup, name);
+    if (best_load) plan.recovery_points_to[check.load] = best_load->load;
+    plan.recovery.push_back(std::move(check));
+  }
+
+  for (const auto& [name, file] : plan.files) {
+    if (name.ends_with(".loads") || std::find(listed.begin(), listed.end(), name) != listed.end()) continue;
+    if (name == "OS79XX.TXT")
+      plan.extras.push_back(name);
+    else
+      plan.ignored.push_back(name);
+  }
+  return plan;
+}
+
+std::vector<std::string> describe_problems(const LoadPlan& plan) {
+  std::vector<std::string> out;
+  const auto describe = [&](const LoadCheck& check) {
+    const auto loads_file = check.files.front();
+    const auto it = plan.files.find(loads_file);
+    const std::string from = it != plan.files.end() ? it->second->origin() : "the root";
+    for (const auto& problem : check.problems) {
+      if (problem.file == loads_file)
+        out.push_back(fmt::format("{} is incomplete: {} is {} ({})", check.load, problem.file, problem.problem, from));
+      else
+        out.push_back(fmt::format("{} is incomplete: {} is {}; {} ({}) lists it, so it should come with that input",
+                                  check.load, problem.file, problem.problem, loads_file, from));
+    }
+  };
+  for (const auto& check : plan.loads) describe(check);
+  for (const auto& check : plan.recovery) describe(check);
+  return out;
+}
+
+InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
+                       const cli::Diagnostics& diagnostics) {
+  // Components, then application .loads, then recovery .loads, then OS79XX.TXT.
+  const auto rank = [](const std::string& name) {
+    if (name == "OS79XX.TXT") return 3;
+    if (is_recovery_loads_name(name)) return 2;
+    return name.ends_with(".loads") ? 1 : 0;
+  };
+  std::vector<std::string> order;
+  for (const auto& [name, file] : plan.files)
+    if (std::find(plan.ignored.begin(), plan.ignored.end(), name) == plan.ignored.end()) order.push_back(name);
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+
+  InstallSummary summary;
+  std::vector<std::string> to_rename, conflicts;
+  for (const auto& name : order) {
+    const auto target = root / name;
+    const auto source = plan.files.at(name)->path;
+    std::error_code ec;
+    const auto status = fs::symlink_status(target, ec);
+    if (!fs::exists(status)) {
+      to_rename.push_back(name);
+    } else if (fs::is_regular_file(status) && same_content(source, target)) {
+      summary.unchanged.push_back(name);
+    } else if (fs::is_directory(status)) {
+      conflicts.push_back(fmt::format("{} is a directory", target.string()));
+    } else if (force) {
+      to_rename.push_back(name);
+    } else if (is_recovery_loads_name(name)) {
+      summary.kept.push_back(name);
+      diagnostics.warning(fmt::format("{}: kept the existing recovery load, which differs from the one in {} "
+                                      "(--force replaces it)", target.string(), plan.files.at(name)->origin()));
+    } else {
+      conflicts.push_back(fmt::format("{} exists with different bytes than in {}", target.string(),
+                                      plan.files.at(name)->origin()));
+    }
+  }
+  if (!conflicts.empty()) {
+    for (const auto& text : conflicts) diagnostics.error(text);
+    throw Error(fmt::format("{} file(s) in {} would change; nothing was installed (--force replaces them)",
+                            conflicts.size(), root.string()));
+  }
+  for (const auto& name : to_rename) fsync_path(plan.files.at(name)->path, false);
+  for (const auto& name : to_rename) {
+    const auto source = plan.files.at(name)->path;
+    if (::rename(source.c_str(), (root / name).c_str()) != 0)
+      throw Error(fmt::format("rename {} to {}: {}", source.string(), (root / name).string(), errno_text()));
+    summary.installed.push_back(name);
+  }
+  fsync_path(root, true);
+  if (!summary.unchanged.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < summary.unchanged.size() && i < 4; ++i) names += (i ? ", " : "") + summary.unchanged[i];
+    if (summary.unchanged.size() > 4) names += fmt::format(" and {} more", summary.unchanged.size() - 4);
+    diagnostics.note(fmt::format("{} file(s) already in {} with the same bytes, left alone: {}",
+                                 summary.unchanged.size(), root.string(), names));
+  }
+  return summary;
+}
+
+}  // namespace cf::firmware

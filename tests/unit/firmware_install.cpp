@@ -1,0 +1,160 @@
+// The completeness check (check_load/check_root) and install() on a real
+// temporary root: missing, empty and broken files; identical files left alone;
+// differing files refused unless forced; staging removed.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cf/cli/diagnostics.hpp"
+#include "cf/cli/error.hpp"
+#include "cf/firmware/completeness.hpp"
+#include "cf/firmware/install.hpp"
+
+using namespace cf::firmware;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "cf-unit-install-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::error_code ec; fs::remove_all(path, ec); }
+};
+
+void write(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string header(unsigned total) {  // tag 1, tag 2 = H, one filler record
+  std::string h{"\x01\x00\x02\x00\x01\x02\x00\x02", 8};
+  h += static_cast<char>(total >> 8);
+  h += static_cast<char>(total & 0xff);
+  h += std::string("\x0b", 1) + static_cast<char>(0) + static_cast<char>(total - 13);
+  h.resize(total, 'z');
+  return h;
+}
+
+// A load of the 7940 shape: .loads naming a .bin, .sb2 and an opaque .sbn.
+void write_load(const fs::path& dir, const std::string& extra_byte = "") {
+  write(dir / "P00308000900.loads", header(40) + "P00308000900.bin\nP00308000900.sb2\nP00308000900.sbn\n");
+  write(dir / "P00308000900.bin", "bin" + extra_byte);
+  write(dir / "P00308000900.sb2", "sb2");
+  write(dir / "P00308000900.sbn", header(40) + "loader");
+}
+
+StagedFile staged(const fs::path& dir, const std::string& name) {
+  return StagedFile{name, "test.zip", {name}, dir / name, fs::file_size(dir / name)};
+}
+
+}  // namespace
+
+TEST_CASE("check_load: a complete load, then each way it can be incomplete") {
+  TempDir root;
+  write_load(root.path);
+  auto check = check_load(root.path, "P00308000900");
+  CHECK(check.complete());
+  CHECK(check.files == std::vector<std::string>{"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2",
+                                               "P00308000900.sbn"});
+  CHECK(check.bytes == fs::file_size(root.path / "P00308000900.loads") + 3 + 3 + 46);
+  CHECK(check_load(root.path, "P00308000900.loads").complete());
+
+  fs::remove(root.path / "P00308000900.sb2");
+  write(root.path / "P00308000900.bin", "");
+  write(root.path / "P00308000900.sbn", header(40));
+  check = check_load(root.path, "P00308000900");
+  REQUIRE(check.problems.size() == 3);
+  CHECK(check.problems[0].file == "P00308000900.bin");
+  CHECK(check.problems[0].problem == "empty");
+  CHECK(check.problems[1].problem == "missing");
+  CHECK(check.problems[2].problem.starts_with("broken: "));
+
+  auto none = check_load(root.path, "SIP41.9-4-2SR3-1S");
+  REQUIRE(none.problems.size() == 1);
+  CHECK(none.problems[0].file == "SIP41.9-4-2SR3-1S.loads");
+  CHECK(check_root(root.path).size() == 1);
+}
+
+TEST_CASE("install: renames whole files, leaves identical ones, refuses differing ones") {
+  TempDir root, source;
+  write_load(source.path);
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+
+  std::vector<StagedFile> files;
+  {
+    StagingDir staging(root.path);
+    for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"})
+      fs::copy_file(source.path / name, staging.path() / name);
+    for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"})
+      files.push_back(staged(staging.path(), name));
+    const auto plan = plan_loads(files, root.path, false, diagnostics);
+    REQUIRE(plan.complete());
+    REQUIRE(plan.loads.size() == 1);
+    const auto summary = install(plan, root.path, false, diagnostics);
+    CHECK(summary.installed.size() == 4);
+    CHECK(summary.installed.back() == "P00308000900.loads");  // the .loads goes last
+  }
+  // The staging directory is gone; the root holds exactly the load.
+  std::size_t entries = 0;
+  for (const auto& entry : fs::directory_iterator(root.path)) {
+    ++entries;
+    CHECK_FALSE(entry.path().filename().string().starts_with(".fwunpack-"));
+  }
+  CHECK(entries == 4);
+  CHECK(check_load(root.path, "P00308000900").complete());
+
+  SUBCASE("the same bytes again: nothing renamed") {
+    StagingDir staging(root.path);
+    files.clear();
+    for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"}) {
+      fs::copy_file(source.path / name, staging.path() / name);
+      files.push_back(staged(staging.path(), name));
+    }
+    const auto summary = install(plan_loads(files, root.path, false, diagnostics), root.path, false, diagnostics);
+    CHECK(summary.installed.empty());
+    CHECK(summary.unchanged.size() == 4);
+  }
+  SUBCASE("different bytes: refused without --force, replaced with it") {
+    write_load(source.path, "X");
+    StagingDir staging(root.path);
+    files.clear();
+    for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"}) {
+      fs::copy_file(source.path / name, staging.path() / name);
+      files.push_back(staged(staging.path(), name));
+    }
+    const auto plan = plan_loads(files, root.path, false, diagnostics);
+    CHECK_THROWS_AS(install(plan, root.path, false, diagnostics), cf::Error);
+    std::ifstream in(root.path / "P00308000900.bin");
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "bin");
+    const auto summary = install(plan, root.path, true, diagnostics);
+    CHECK(summary.installed == std::vector<std::string>{"P00308000900.bin"});
+  }
+}
+
+TEST_CASE("plan_loads: a component missing from the inputs is reported with its .loads") {
+  TempDir staging, root;
+  write_load(staging.path);
+  fs::remove(staging.path / "P00308000900.sb2");
+  std::vector<StagedFile> files{staged(staging.path, "P00308000900.loads"), staged(staging.path, "P00308000900.bin"),
+                                staged(staging.path, "P00308000900.sbn")};
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  const auto plan = plan_loads(files, root.path, false, diagnostics);
+  CHECK_FALSE(plan.complete());
+  const auto problems = describe_problems(plan);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("P00308000900 is incomplete: P00308000900.sb2 is missing") == 0);
+  CHECK(problems[0].find("test.zip") != std::string::npos);
+  // ... but a component already whole in the root completes the load.
+  write(root.path / "P00308000900.sb2", "sb2");
+  CHECK(plan_loads(files, root.path, false, diagnostics).complete());
+}

@@ -1,0 +1,201 @@
+// fwunpack: unpack Cisco 79xx firmware archives, check that every load is whole,
+// install them atomically into a TFTP root and print the manifest for cnfgen.
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cf/cli/diagnostics.hpp"
+#include "cf/cli/error.hpp"
+#include "cf/cli/progress.hpp"
+#include "cf/cli/records.hpp"
+#include "cf/cli/terminal.hpp"
+#include "cf/cli/tool.hpp"
+#include "cf/firmware/archive.hpp"
+#include "cf/firmware/catalog.hpp"
+#include "cf/firmware/completeness.hpp"
+#include "cf/firmware/install.hpp"
+#include "cf/firmware/manifest.hpp"
+
+namespace fs = std::filesystem;
+using namespace cf::firmware;
+
+namespace {
+
+constexpr std::uint64_t kProgressThreshold = std::uint64_t{32} << 20;
+
+struct Options {
+  std::vector<std::string> inputs;
+  std::string root;
+  std::string verify_root;
+  bool list = false;
+  bool force = false;
+  bool json = false;
+  std::uint64_t max_bytes = std::uint64_t{1} << 30;
+  std::uint64_t max_ratio = 100;
+};
+
+std::vector<fs::path> expand_inputs(const std::vector<std::string>& inputs) {
+  std::vector<fs::path> out;
+  for (const auto& input : inputs) {
+    if (input != "-") {
+      out.emplace_back(input);
+      continue;
+    }
+    for (std::string line; std::getline(std::cin, line);)
+      if (!line.empty()) out.emplace_back(line);
+  }
+  if (out.empty()) throw cf::UsageError("no input archives or directories given");
+  return out;
+}
+
+cf::cli::RecordFormat format_of(const Options& options) {
+  return options.json ? cf::cli::RecordFormat::json_lines : cf::cli::RecordFormat::tsv;
+}
+
+void print_rows(const LoadPlan& plan, const ModelCatalog& catalog, const std::string& dir,
+                cf::cli::RecordWriter& writer) {
+  for (const auto& check : plan.loads) writer.write(manifest_row(check, catalog, dir).values());
+  for (const auto& check : plan.recovery) {
+    const LoadCheck* target = nullptr;
+    if (auto it = plan.recovery_points_to.find(check.load); it != plan.recovery_points_to.end())
+      for (const auto& load : plan.loads)
+        if (load.load == it->second) target = &load;
+    writer.write(manifest_row(check, catalog, dir, target).values());
+  }
+}
+
+int verify_root(const Options& options, const cf::cli::Diagnostics& diagnostics) {
+  fs::path root = fs::absolute(options.verify_root).lexically_normal();
+  if (!root.has_filename()) root = root.parent_path();
+  if (!fs::is_directory(root)) throw cf::Error(fmt::format("{}: not a directory", root.string()));
+  const auto catalog = ModelCatalog::load_default();
+  cf::cli::RecordWriter writer(std::cout, format_of(options), manifest_schema());
+  const auto checks = check_root(root);
+  std::size_t incomplete = 0;
+  for (const auto& check : checks) {
+    if (!check.complete()) {
+      ++incomplete;
+      for (const auto& problem : check.problems)
+        diagnostics.error(fmt::format("{} is incomplete: {} is {}", check.load, problem.file, problem.problem));
+      continue;
+    }
+    writer.write(manifest_row(check, catalog, root.string(), recovery_target(check, checks)).values());
+  }
+  if (incomplete > 0)
+    throw cf::VerificationError(fmt::format("{} of {} load(s) in {} are incomplete", incomplete, checks.size(),
+                                            root.string()));
+  if (checks.empty()) diagnostics.warning(fmt::format("{}: no .loads files, so no loads", root.string()));
+  return 0;
+}
+
+int unpack(const Options& options, const cf::cli::Diagnostics& diagnostics) {
+  const auto inputs = expand_inputs(options.inputs);
+  const auto catalog = ModelCatalog::load_default();
+  fs::path root;
+  if (!options.list) {
+    root = fs::absolute(options.root).lexically_normal();
+    if (root.has_filename() == false) root = root.parent_path();
+    if (!fs::is_directory(root)) throw cf::Error(fmt::format("{}: not a directory", root.string()));
+  }
+  const fs::path staging_parent = options.list ? fs::temp_directory_path() : root;
+  StagingDir staging(staging_parent);
+
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& input : inputs)
+    if (fs::is_regular_file(input, ec)) total += fs::file_size(input, ec);
+  const bool bar_enabled = cf::cli::terminal_policy(2).animations() && total >= kProgressThreshold;
+  std::uint64_t done_before = 0;
+  cf::cli::ProgressBar bar(std::cerr, bar_enabled, "fwunpack", total);
+  ExtractLimits limits;
+  limits.max_bytes = options.max_bytes;
+  limits.max_ratio = options.max_ratio;
+  Extractor extractor(staging.path(), limits, [&](std::uint64_t done) { bar.update(done_before + done); });
+  for (const auto& input : inputs) {
+    extractor.add(input);
+    if (fs::is_regular_file(input, ec)) done_before += fs::file_size(input, ec);
+  }
+  bar.finish();
+
+  const auto plan = plan_loads(extractor.files(), options.list ? fs::path() : root, options.force, diagnostics);
+  for (const auto& name : plan.ignored)
+    diagnostics.note(fmt::format("{} ({}) belongs to no load; not installed", name, plan.files.at(name)->origin()));
+  if (plan.loads.empty() && plan.recovery.empty())
+    throw cf::VerificationError("the inputs hold no .loads file, so no load to install");
+
+  if (options.list) {
+    cf::cli::RecordWriter files(std::cout, format_of(options),
+                                {{"file", cf::cli::Column::Kind::text}, {"bytes", cf::cli::Column::Kind::integer},
+                                 {"role", cf::cli::Column::Kind::text}, {"member", cf::cli::Column::Kind::text}});
+    for (const auto& [name, file] : plan.files) {
+      const bool ignored = std::find(plan.ignored.begin(), plan.ignored.end(), name) != plan.ignored.end();
+      const bool extra = std::find(plan.extras.begin(), plan.extras.end(), name) != plan.extras.end();
+      const std::string role = ignored ? "ignored" : extra ? "extra" : name.ends_with(".loads") ? "loads" : "component";
+      files.write({name, std::to_string(file->size), role, file->origin()});
+    }
+  }
+  const auto problems = describe_problems(plan);
+  for (const auto& problem : problems) diagnostics.error(problem);
+  if (!problems.empty())
+    throw cf::VerificationError(options.list ? "the inputs hold incomplete loads"
+                                             : fmt::format("nothing was installed in {}", root.string()));
+  if (options.list) return 0;
+
+  const auto summary = install(plan, root, options.force, diagnostics);
+  cf::cli::RecordWriter writer(std::cout, format_of(options), manifest_schema());
+  print_rows(plan, catalog, root.string(), writer);
+  if (summary.installed.empty())
+    diagnostics.note(fmt::format("{}: everything was already installed; nothing changed", root.string()));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto app = cf::cli::make_app(
+      "fwunpack",
+      "Unpack Cisco 79xx firmware archives, check every load is complete, install them\n"
+      "atomically into a TFTP root and print the manifest (one line per load) for cnfgen.\n\n"
+      "Examples:\n"
+      "  fwunpack cmterm-7941_7961-sip.9-4-2SR3-1.zip -C /srv/tftp\n"
+      "  fwunpack ~/Downloads/*.zip ~/Downloads/*.cop.sgn -C /srv/tftp | cnfgen xmldefault ...\n"
+      "  fwunpack --list firewallcx-cisco-79xx-sip.zip\n"
+      "  fwunpack --verify /srv/tftp");
+  Options options;
+  app->add_option("inputs", options.inputs,
+                  "Archives (.zip .tar .tar.gz .tgz .cop .cop.sgn .sgn, nested ones too; format found from "
+                  "the content) or directories of already-extracted files; '-' reads one path a line from stdin");
+  auto* dir = app->add_option("-C,--directory", options.root,
+                              "Install into this TFTP root (each file renamed into place whole)");
+  auto* verify = app->add_option("--verify", options.verify_root,
+                                 "Check every load in this TFTP root; exit 3 if any is incomplete");
+  auto* list = app->add_flag("--list", options.list,
+                             "Show what the inputs hold (one record per file) and check their loads; install nothing");
+  app->add_flag("--force", options.force,
+                "Replace existing files with different bytes (and let the later input win a disagreement)");
+  app->add_flag("--json", options.json, "Write JSON Lines instead of TSV");
+  app->add_option("--max-bytes", options.max_bytes,
+                  "Refuse inputs that unpack to more than this many bytes in total (default 1 GiB; K/M/G suffixes)")
+      ->transform(CLI::AsSizeValue(false));
+  app->add_option("--max-ratio", options.max_ratio,
+                  "Refuse a container that expands past max(RATIO x its size, 16 MiB) (default 100)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1000000}));
+  verify->excludes(dir)->excludes(list);
+  dir->excludes(list);
+
+  return cf::cli::run_tool(*app, argc, argv, [&]() -> int {
+    const auto diagnostics = cf::cli::Diagnostics::for_stderr("fwunpack");
+    if (!options.verify_root.empty()) {
+      if (!options.inputs.empty()) throw cf::UsageError("--verify takes a root, not input archives");
+      return verify_root(options, diagnostics);
+    }
+    if (options.root.empty() && !options.list)
+      throw cf::UsageError("say where to install with -C DIR (or use --list or --verify DIR)");
+    return unpack(options, diagnostics);
+  });
+}
