@@ -134,6 +134,9 @@ int run(const Options& options) {
         gap.files.empty()
             ? fmt::format("{} is a step of the plan but is not in {}; it usually ships in {}",
                           gap.load, options.root.empty() ? "the manifest" : options.root, gap.archive)
+        : gap.rule == nullptr
+            ? fmt::format("{} is incomplete: {}; it usually ships in {}", gap.load,
+                          fmt::join(gap.files, ", "), gap.archive)
             : fmt::format("{} is incomplete: {} missing beside it ({}); it usually ships in {}",
                           gap.load, fmt::join(gap.files, ", "), gap.rule->citation(), gap.archive);
     if (options.root.empty())

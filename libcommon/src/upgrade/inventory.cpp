@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/records.hpp"
+#include "cf/firmware/completeness.hpp"
 #include "cf/upgrade/planner.hpp"
 
 namespace cf::upgrade {
@@ -75,6 +76,15 @@ std::vector<MissingLoad> check_complete(const std::vector<LoadName>& loads, cons
     const auto* installed = inventory.find(load.name);
     if (installed == nullptr) {
       missing.push_back({load.name, {}, usual_archive(model, load), nullptr});
+      continue;
+    }
+    // The files its .loads lists must be whole: the check fwunpack and cnfgen use.
+    const auto whole = firmware::check_load(installed->dir, load.name);
+    if (!whole.complete()) {
+      MissingLoad gap{load.name, {}, usual_archive(model, load), nullptr};
+      for (const auto& problem : whole.problems)
+        gap.files.push_back(fmt::format("{} ({})", problem.file, problem.problem));
+      missing.push_back(std::move(gap));
       continue;
     }
     for (const auto* rule : family_rules) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# upgrade-path against a synthetic TFTP root (empty files named like loads):
+# upgrade-path against a synthetic TFTP root (each .loads lists one small .bin):
 # records, --json, --explain, and exit codes 0 (plan), 1 (no route), 2 (bad
 # model or load), 3 (a step's load missing or incomplete in --root).
 set -euo pipefail
@@ -15,7 +15,12 @@ for f in P00303010102.loads P00305000500.loads P00308000900.loads P0S3-8-12-00.l
          P003-8-12-00.bin P003-8-12-00.sbn P0S3-07-4-00.loads \
          SCCP41.8-2-2SR2S.loads SCCP41.8-5-2S.loads SIP41.9-4-2SR3-1S.loads \
          SCCP41.9-4-2SR3-1S.loads term41.default.loads; do
-  : >"${root}/${f}"
+  if [[ "${f}" == *.loads ]]; then
+    printf '%s\n' "${f%.loads}.bin" >"${root}/${f}"
+    printf 'x' >"${root}/${f%.loads}.bin"
+  else
+    printf 'x' >"${root}/${f}"
+  fi
 done
 
 # run EXPECTED_RC OUTFILE ARGS...: stdout to OUTFILE, stderr to OUTFILE.err
@@ -58,7 +63,7 @@ run 0 "${out}/e" --model 7940 --from unknown --to P0S3-8-12-00
 cf_assert_eq 5 "$(wc -l <"${out}/e")" "four steps from an unknown load"
 
 # 6. A stepping stone missing from the root: exit 3 naming it and its archive.
-rm "${root}/P00305000500.loads"
+rm "${root}/P00305000500.loads" "${root}/P00305000500.bin"
 run 3 "${out}/f" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
 cf_assert_contains "$(cat "${out}/f.err")" "P00305000500 is a step of the plan but is not in"
 cf_assert_contains "$(cat "${out}/f.err")" "cmterm-7940-7960-sccp.5-0-5.zip"
@@ -94,5 +99,11 @@ manifest=$'#load\tprotocol\tfamily\tmodels\tversion\tdir\tfiles\tbytes\nSIP41.9-
 "${bin}" --model 7941 --from SCCP41.9-4-2SR3-1S --to sip --manifest - <<<"${manifest}" >"${out}/o" ||
   cf_fail "manifest plan failed"
 cf_assert_eq $'1\t7941\tSIP41.9-4-2SR3-1S\tSIP\t9.4(2)SR3\ttarget' "$(tail -1 "${out}/o")" "manifest target"
+
+# 12. A load whose .loads lists a file that is not there: exit 3 naming the file
+#     (the completeness check fwunpack uses).
+rm "${root}/SCCP41.8-5-2S.bin"
+run 3 "${out}/p" --model 7961 --from SCCP41.8-2-2SR2S --to SCCP41.8-5-2S --root "${root}"
+cf_assert_contains "$(cat "${out}/p.err")" "SCCP41.8-5-2S is incomplete: SCCP41.8-5-2S.bin (missing)"
 
 echo "upgrade-path: all checks passed"

@@ -39,9 +39,11 @@ class Inventory {
 
 struct MissingLoad {
   std::string load;
-  std::vector<std::string> files;  // empty: the load is not in the root at all
+  std::vector<std::string> files;  // empty: the load is not in the root at all;
+                                   // else the missing or broken files
   std::string archive;             // the download that usually carries it
-  const Rule* rule = nullptr;      // the needs rule that names the files, if any
+  const Rule* rule = nullptr;      // the needs rule that names the files; null when
+                                   // the load's own .loads list names them
 };
 
 // For each load: is it in the inventory, and are the files that the family's
