@@ -1,0 +1,193 @@
+"""Command line of the phone simulator (see --help and README.md)."""
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import time
+
+from . import dhcp, netif, tftp
+from .models import MODELS, find_model
+from .phone import EndState, Phone, unknown_load, very_old_load
+
+EPILOG = """\
+what it does:
+  Boots like a Cisco 79xx phone on IFACE: DHCP (option 60 = the model's vendor
+  class, option 55 asking for 1,3,6,66,150), takes the TFTP server from option 150
+  (first address), else 66, else siaddr, else the one it remembers (a 7940/7960
+  whose settings the loader stage wiped uses only 150 or 66); then fetches over
+  TFTP, in the reference's order:
+    7940/7960 SCCP:  [OS79XX.TXT on pre-6.0 images] CTLSEP<MAC>.tlv SEP<MAC>.cnf.xml
+                     [XMLDefault.cnf.xml]
+    7940/7960 SIP:   SIPDefault.cnf SIP<MAC>.cnf   (image_version selects the load)
+    79x1/2/5, 797x:  CTLSEP<MAC>.tlv ITLSEP<MAC>.tlv [ITLFile.tlv] SEP<MAC>.cnf.xml
+                     [XMLDefault.cnf.xml]
+  If the config names another load it fetches <LOAD>.loads and every file listed,
+  checks each (size = announced tsize, CNU table fits, .loads lists files),
+  "flashes", reboots and boots again. 7940/7960 changing protocol go in two stages
+  (loader P003-..., settings wiped, then the application).
+
+end state (one JSON line on stdout):
+  {"mac": ..., "model": ..., "state": S, "load": ..., "protocol": ..., "proxy": ...,
+   "registered": bool, "boots": N, "loads": [flashed loads in order], "initial_load": ...,
+   "ip": ..., "tftp_server": ..., ["file", "target", "reason", "detail", "callmanager"]}
+  S is one of: running, protocol-application-invalid, reboot-loop, refused,
+  retrying (with "file"), power-lost (with "file"), no-dhcp, no-tftp-server,
+  rebooting (--max-boots reached), timeout, error.
+
+state dir (--state-dir, default ./phonesim-<MAC>):
+  state.json   the phone's flash: running load, settings, boots, loads flashed;
+               a rerun resumes from it (--load is then ignored)
+  tftp.jsonl   one JSON object per TFTP request: boot, file, server, result
+               (ok, not-found, error, timeout, size-mismatch, invalid, power-lost),
+               bytes, tsize, blksize, load (running at the time), detail
+  phone.log    human-readable trace (also on stderr with -v)
+
+faults (--fault, repeatable):
+  power-loss-during=FILE  cut the power halfway through FILE's first transfer
+                          (the phone keeps its old load; rerun to power it on)
+  very-old-load           start at a very old load (7940/7960 P00302010200,
+                          others SCCPnn.8-2-2S) instead of --load
+  unknown-load            start at a load picked from the MAC that the caller did
+                          not choose; it is reported as "initial_load" at the end
+
+exit status: 0 state running, 1 any other end state, 2 usage error.
+Needs root (AF_PACKET, ip addr) inside the phone's own network namespace.
+"""
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="phonesim", description="Simulate one Cisco 79xx phone "
+                                "booting, upgrading and reaching its final state.",
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    p.add_argument("--model", required=True, help="one of " + ", ".join(MODELS))
+    p.add_argument("--mac", required=True, help="the phone's MAC, e.g. 00:1E:4A:12:34:56")
+    p.add_argument("--load", help="the load the phone runs at first start, e.g. P00303010102 "
+                   "or SCCP45.8-5-2S (not needed with a saved state or a start-load fault)")
+    p.add_argument("--iface", help="the phone's interface (default: the only one besides lo)")
+    p.add_argument("--state-dir", help="where the phone keeps its flash and logs")
+    p.add_argument("--fault", action="append", default=[], metavar="FAULT",
+                   help="power-loss-during=FILE | very-old-load | unknown-load")
+    p.add_argument("--max-boots", type=int, default=20, metavar="N",
+                   help="stop with state 'rebooting' before boot N+1 of this run (default 20)")
+    p.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+                   help="give up the whole run after this long: state 'timeout' (default 300)")
+    p.add_argument("--dhcp-timeout", type=float, default=20, metavar="SECONDS",
+                   help="per boot: no DHCP ACK by then -> state 'no-dhcp' (default 20)")
+    p.add_argument("--blksize", type=int, default=512, metavar="N",
+                   help="TFTP blksize to ask for, 8..65464; 0 = do not ask (default 512)")
+    p.add_argument("--tftp-timeout", type=float, default=1.0, metavar="SECONDS",
+                   help="TFTP retransmission timeout (default 1)")
+    p.add_argument("--tftp-retries", type=int, default=5, metavar="N",
+                   help="TFTP retransmissions before a transfer fails (default 5)")
+    p.add_argument("--file-tries", type=int, default=3, metavar="N",
+                   help="attempts per load file before state 'retrying' (default 3)")
+    p.add_argument("--flash-seconds", type=float, default=0.0, metavar="SECONDS",
+                   help="time spent writing a load to flash before the reboot (default 0; "
+                        "real phones take minutes)")
+    p.add_argument("-v", "--verbose", action="store_true", help="trace on stderr")
+    args = p.parse_args(argv)
+    model = find_model(args.model)
+    if model is None:
+        p.error("unknown model %r (simulated: %s)" % (args.model, ", ".join(MODELS)))
+    args.model = model
+    if not re.match(r"^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$", args.mac):
+        p.error("bad MAC %r" % args.mac)
+    args.mac = re.sub(r"[:-]", "", args.mac).upper()
+    if int(args.mac[:2], 16) & 1:
+        p.error("MAC %s is a multicast address" % args.mac)
+    faults = {}
+    for f in args.fault:
+        key, _, value = f.partition("=")
+        if key == "power-loss-during" and value:
+            faults[key] = value
+        elif key in ("very-old-load", "unknown-load") and not value:
+            faults[key] = True
+        else:
+            p.error("unknown fault %r" % f)
+    args.faults = faults
+    if args.blksize and not 8 <= args.blksize <= 65464:
+        p.error("--blksize must be 0 or 8..65464")
+    if args.file_tries < 1 or args.max_boots < 1:
+        p.error("--file-tries and --max-boots must be at least 1")
+    if not args.state_dir:
+        args.state_dir = os.path.abspath("phonesim-" + args.mac)
+    has_state = os.path.exists(os.path.join(args.state_dir, "state.json"))
+    if "very-old-load" in faults:
+        args.load = very_old_load(model)
+    elif "unknown-load" in faults:
+        args.load = unknown_load(model, args.mac)
+    elif not args.load and not has_state:
+        p.error("--load is required for a phone without saved state")
+    return args
+
+
+class _Timeout(Exception):
+    pass
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.makedirs(args.state_dir, exist_ok=True)
+    logf = open(os.path.join(args.state_dir, "phone.log"), "a")
+
+    def log(msg):
+        line = "%s phonesim %s: %s" % (time.strftime("%H:%M:%S"), args.mac, msg)
+        logf.write(line + "\n")
+        logf.flush()
+        if args.verbose:
+            print(line, file=sys.stderr)
+
+    started = time.monotonic()
+    raw = None
+    try:
+        iface = args.iface or netif.default_iface()
+        netif.prepare(iface, args.mac)
+        raw = dhcp.RawClient(iface, args.mac, "", log)
+    except (netif.NetError, OSError) as e:
+        print("phonesim: error: cannot use the network: %s" % e, file=sys.stderr)
+        print(json.dumps({"mac": args.mac, "model": args.model.name, "state": "error",
+                          "reason": str(e)}))
+        return 1
+
+    def do_dhcp(vendor_class):
+        netif.flush(iface)
+        raw.vendor_class = vendor_class
+        left = args.timeout - (time.monotonic() - started)
+        try:
+            lease = raw.obtain(max(1.0, min(args.dhcp_timeout, left)))
+        except dhcp.DhcpTimeout as e:
+            raise EndState("no-dhcp", reason=str(e))
+        netif.configure(iface, lease.address, lease.prefixlen)
+        return lease
+
+    def tftp_factory(server):
+        return tftp.Client(server, blksize=args.blksize, timeout=args.tftp_timeout,
+                           retries=args.tftp_retries)
+
+    def on_alarm(_sig, _frame):
+        raise _Timeout()
+
+    phone = Phone(args.model, args.mac, args.state_dir, do_dhcp, tftp_factory,
+                  file_tries=args.file_tries, faults=args.faults, max_boots=args.max_boots, log=log,
+                  flash_seconds=args.flash_seconds)
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        phone.run(args.load)
+        end = EndState("error", reason="boot loop ended without a state")
+    except EndState as e:
+        end = e
+    except _Timeout:
+        end = EndState("timeout", reason="no end state within %.0f s" % args.timeout)
+    except (ValueError, OSError, netif.NetError) as e:
+        end = EndState("error", reason=str(e))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        raw.close()
+    result = phone.result_for(end)
+    log("end state: %s" % json.dumps(result))
+    print(json.dumps(result), flush=True)
+    return 0 if end.state == "running" else 1

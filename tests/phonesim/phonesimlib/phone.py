@@ -1,0 +1,435 @@
+"""One simulated phone: boot, fetch config, decide, download, flash, reboot.
+
+Behaviour from ref 3 (request order), 4 (SIP files), 5 (upgrade rules, Protocol
+Application Invalid), 6 (DHCP) and DESIGN.md's domain facts. The I/O is behind two
+small seams (a DHCP function and a TFTP-client factory) so unit tests can drive the
+whole state machine without a network.
+"""
+
+import hashlib
+import json
+import os
+import time
+
+from . import config, firmware
+from .loads import parse_load, vcmp
+from .tftp import Abort
+
+# DESIGN "Domain facts": very old SCCP -> P00303010102 -> P00305000500 -> P00308000900 -> SIP.
+STONES_7940 = [((3, 1, 1, 2), "P00303010102"), ((5, 0, 5), "P00305000500"), ((8, 0, 9), "P00308000900")]
+INFINITY = (999,)
+# ref 5.2: below 8.3(3) straight to later than 8.5(2) -> reboot loop.
+CNU_MIN_FOR_JUMP = (8, 3, 3)
+CNU_JUMP_LIMIT = (8, 5, 2)
+# ref 3.1 / 5.1 (choice, UNCERTAIN): images before the UAL era (SCCP < 6.0, SIP < 7.0)
+# ask for OS79XX.TXT first and send the bare vendor class.
+PRE_UAL = {"SCCP": (6, 0, 0), "SIP": (7, 0, 0), "MGCP": (6, 0, 0)}
+
+
+class EndState(Exception):
+    """The phone stops in a state the caller sees (printed as the JSON line)."""
+
+    def __init__(self, state, **extra):
+        super().__init__(state)
+        self.state, self.extra = state, extra
+
+
+class Reboot(Exception):
+    pass
+
+
+def very_old_load(model):
+    return "P00302010200" if model.is_7940 else "SCCP%s.8-2-2S" % model.platform
+
+
+def unknown_load(model, mac):
+    """A load the caller did not choose, picked from the MAC (fault unknown-load)."""
+    if model.is_7940:
+        choices = ["P00302010200", "P00303010102", "P00305000500", "P00308000900"]
+    else:
+        choices = ["SCCP%s.%s" % (model.platform, v) for v in ("8-2-2S", "8-3-3S", "8-5-2S")]
+    return choices[hashlib.sha256(mac.encode()).digest()[0] % len(choices)]
+
+
+class Phone:
+    def __init__(self, model, mac, state_dir, dhcp, tftp_factory, *, file_tries=3,
+                 faults=(), max_boots=20, log=lambda m: None, sleep=time.sleep, retry_pause=0.5,
+                 flash_seconds=0.0):
+        self.model, self.mac = model, mac.replace(":", "").replace("-", "").upper()
+        self.state_dir = state_dir
+        self.dhcp, self.tftp_factory = dhcp, tftp_factory
+        self.file_tries, self.max_boots = file_tries, max_boots
+        self.faults = dict(faults)
+        self.log, self.sleep, self.retry_pause = log, sleep, retry_pause
+        # Writing flash takes real phones minutes (NICK-SCRIPT, ref 5.4 note); the
+        # servers and scripts must not rely on the phone coming back at once.
+        self.flash_seconds = flash_seconds
+        self.st = None
+        self.client = None
+        self.lease = None
+        self.result = {}
+
+    # ------------------------------------------------------------ persistence
+
+    @property
+    def state_file(self):
+        return os.path.join(self.state_dir, "state.json")
+
+    @property
+    def tftp_log(self):
+        return os.path.join(self.state_dir, "tftp.jsonl")
+
+    def load_state(self, initial_load):
+        if os.path.exists(self.state_file):
+            with open(self.state_file) as f:
+                self.st = json.load(f)
+            if self.st.get("mac") != self.mac or self.st.get("model") != self.model.name:
+                raise ValueError("state dir %s belongs to %s %s" % (self.state_dir, self.st.get("model"),
+                                                                   self.st.get("mac")))
+            return
+        if initial_load is None:
+            raise ValueError("no --load and no saved state in %s" % self.state_dir)
+        parsed = parse_load(initial_load)
+        self.st = {"mac": self.mac, "model": self.model.name, "initial_load": initial_load,
+                   "load": initial_load, "kind": parsed.kind if parsed else "app",
+                   "protocol": parsed.protocol if parsed else "SCCP", "previous_protocol": "",
+                   "settings": {}, "boots": 0, "loads": [], "faults_fired": []}
+        self.save()
+
+    def save(self):
+        os.makedirs(self.state_dir, exist_ok=True)
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.st, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.state_file)
+
+    def record(self, transfer, result=None, detail=None):
+        entry = {"boot": self.st["boots"], "file": transfer.file, "server": transfer.server,
+                 "result": result or transfer.result, "bytes": len(transfer.data),
+                 "tsize": transfer.tsize, "blksize": transfer.blksize,
+                 "load": self.st["load"]}
+        if detail or transfer.detail:
+            entry["detail"] = detail or transfer.detail
+        with open(self.tftp_log, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+        self.log("tftp: %s -> %s%s" % (transfer.file, entry["result"],
+                                       " (%s)" % entry["detail"] if "detail" in entry else ""))
+
+    # ------------------------------------------------------------ helpers
+
+    def running(self):
+        return parse_load(self.st["load"])
+
+    def pre_ual(self):
+        cur = self.running()
+        if not self.model.is_7940 or cur is None or cur.kind != "app":
+            return False
+        return vcmp(cur.version, PRE_UAL.get(cur.protocol, (6, 0, 0))) < 0
+
+    def vendor_class(self):
+        from .models import OLD_VCI
+        return OLD_VCI if self.pre_ual() else self.model.vendor_class
+
+    def fetch(self, name, tries=1, progress_fault=True):
+        """Fetch NAME up to TRIES times; returns the Transfer of the last attempt."""
+        t = None
+        for attempt in range(tries):
+            progress = self._power_fault(name) if progress_fault else None
+            t = self.client.get(name, progress)
+            if t.result == "aborted":
+                self.record(t, "power-lost")
+                raise EndState("power-lost", file=name)
+            if t.result == "ok":
+                return t
+            self.record(t)
+            if t.result == "not-found" and tries == 1:
+                return t
+            if attempt + 1 < tries:
+                self.sleep(self.retry_pause)
+        return t
+
+    def _power_fault(self, name):
+        target = self.faults.get("power-loss-during")
+        if target != name or ("power-loss-during=" + name) in self.st["faults_fired"]:
+            return None
+
+        def progress(done, tsize):
+            if done >= (tsize or 1024) // 2:
+                self.st["faults_fired"].append("power-loss-during=" + name)
+                self.save()
+                raise Abort("power lost after %d bytes" % done)
+        return progress
+
+    def fetch_config(self, name):
+        """A config file: one try; returns bytes or None (not found / failed)."""
+        t = self.fetch(name)
+        if t.result == "ok":
+            self.record(t)
+            return t.data
+        return None
+
+    # ------------------------------------------------------------ boot
+
+    def run(self, initial_load=None):
+        """Boot until an end state; returns the result dict."""
+        self.load_state(initial_load)
+        boots_this_run = 0
+        while True:
+            if boots_this_run >= self.max_boots:
+                raise EndState("rebooting", detail="stopped after %d boots (--max-boots)" % boots_this_run)
+            boots_this_run += 1
+            try:
+                self.boot()
+            except Reboot:
+                continue
+
+    def boot(self):
+        self.st["boots"] += 1
+        self.save()
+        self.log("boot %d: %s %s running %s" % (self.st["boots"], self.model.name, self.mac, self.st["load"]))
+        self.lease = self.dhcp(self.vendor_class())
+        server = self.choose_tftp_server()
+        self.client = self.tftp_factory(server)
+        cur = self.running()
+        if self.model.is_7940:
+            if self.st["kind"] == "loader":
+                return self.boot_7940_loader()
+            if self.pre_ual():
+                self.check_os79xx()
+            if cur is not None and cur.protocol == "SIP":
+                return self.boot_7940_sip()
+            return self.boot_xml_config(cnu=False)
+        return self.boot_xml_config(cnu=True)
+
+    def choose_tftp_server(self):
+        """Option 150 (first address), else 66, else siaddr (ref 6: order UNCERTAIN),
+        else the server remembered in the phone's settings (gone after a wipe)."""
+        lease = self.lease
+        server = None
+        # After stage 1 wiped the settings, the 7940/7960 loader needs the TFTP server
+        # from DHCP option 150 (DESIGN domain facts, ref 5.3); it does not fall back
+        # to siaddr (choice: no source shows Cisco phones using siaddr, ref 6).
+        wiped = self.model.is_7940 and self.st["kind"] == "loader"
+        if lease.tftp_servers:
+            server = lease.tftp_servers[0]
+        elif lease.tftp_name:
+            from .netif import resolve
+            server = resolve(lease.tftp_name)
+        if not server and not wiped and lease.siaddr and lease.siaddr != "0.0.0.0":
+            server = lease.siaddr
+        if not server and not wiped:
+            server = self.st["settings"].get("tftp_server")
+        if not server:
+            if wiped:
+                # ref 5.3 / DESIGN: settings wiped by stage 1, no option 150 from DHCP.
+                raise EndState("protocol-application-invalid",
+                               reason="no TFTP server: DHCP gave no option 150 (or 66) and the "
+                                      "loader stage wiped the phone's settings; give option 150")
+            raise EndState("no-tftp-server", reason="DHCP gave no option 150/66/siaddr")
+        self.st["settings"]["tftp_server"] = server
+        self.save()
+        self.log("tftp server %s" % server)
+        return server
+
+    # 7940/7960 ------------------------------------------------------------
+
+    def check_os79xx(self):
+        """Pre-UAL images: OS79XX.TXT first; a name whose first four characters differ
+        from the running image is loaded (ref 3.1, MATRIX)."""
+        data = self.fetch_config("OS79XX.TXT")
+        if data is None:
+            return
+        name, why = config.parse_os79xx(data)
+        if name is None:
+            self.log("OS79XX.TXT ignored: %s" % why)
+            return
+        if name[:4] == self.st["load"][:4]:
+            return
+        self.check_7940_stones(name)
+        t = self.fetch(name + ".bin", tries=self.file_tries)
+        if t.result != "ok":
+            raise EndState("retrying", file=name + ".bin", reason=t.detail or t.result)
+        why = firmware.verify_file(t.file, t.data, t.tsize)
+        self.record(t, "ok" if why is None else "invalid", why)
+        if why:
+            raise EndState("retrying", file=t.file, reason=why)
+        self.flash_7940_image(name)
+
+    def flash_7940_image(self, name):
+        parsed = parse_load(name)
+        if parsed is not None and parsed.kind == "loader":
+            self.st["previous_protocol"] = self.st["protocol"] or self.st["previous_protocol"]
+            self.st.update(load=name, kind="loader", protocol="", settings={})
+        else:
+            self.st.update(load=name, kind="app", protocol=parsed.protocol if parsed else "SCCP")
+        self.st["loads"].append(name)
+        self.save()
+        self.log("flashed %s, rebooting" % name)
+        self.sleep(self.flash_seconds)
+        raise Reboot()
+
+    def boot_7940_loader(self):
+        """After stage 1: the loader finds the application through the config the
+        previous protocol used (BLOG-2005 via ref 3.1); none -> Protocol Application Invalid."""
+        target = ""
+        if self.st.get("previous_protocol") == "SIP":
+            values = self.sip_values()
+            target = values.image_version
+        else:
+            cfg = self.xml_config(cnu=False)
+            target = cfg.load_for(self.model.device_id) if cfg else ""
+        if not target:
+            raise EndState("protocol-application-invalid",
+                           reason="the loader found no load name in the configuration")
+        self.upgrade(target)
+
+    def sip_values(self):
+        default = self.fetch_config("SIPDefault.cnf")
+        per_mac = self.fetch_config("SIP%s.cnf" % self.mac)
+        d, why = config.parse_sip_cnf(default) if default is not None else ({}, None)
+        if d is None:
+            self.log("SIPDefault.cnf unreadable: %s" % why)
+            d = {}
+        m, why = config.parse_sip_cnf(per_mac) if per_mac is not None else ({}, None)
+        if m is None:
+            self.log("SIP%s.cnf unreadable: %s" % (self.mac, why))
+            m = {}
+        return config.sip_settings(d, m)
+
+    def boot_7940_sip(self):
+        s = self.sip_values()
+        if s.image_version and s.image_version != self.st["load"]:
+            self.upgrade(s.image_version)
+        raise EndState("running", protocol="SIP", proxy=s.proxy or None, registered=s.registered)
+
+    # all models: XML config ------------------------------------------------
+
+    def xml_config(self, cnu):
+        """CTL/ITL, then SEP<MAC>.cnf.xml, else XMLDefault.cnf.xml (ref 3.1, 3.2)."""
+        self.fetch_config("CTLSEP%s.tlv" % self.mac)
+        if cnu and self.fetch_config("ITLSEP%s.tlv" % self.mac) is None:
+            self.fetch_config("ITLFile.tlv")
+        for name in ("SEP%s.cnf.xml" % self.mac, "XMLDefault.cnf.xml"):
+            data = self.fetch_config(name)
+            if data is None:
+                continue
+            cfg, why = config.parse_xml_config(data)
+            if cfg is None:
+                self.log("%s unusable: %s" % (name, why))
+                # ref 3.1 (VOIPINFO-FW): an empty SEP file is not skipped over.
+                return None
+            return cfg
+        return None
+
+    def boot_xml_config(self, cnu):
+        cfg = self.xml_config(cnu)
+        if cfg is None:
+            raise EndState("retrying", file="SEP%s.cnf.xml" % self.mac,
+                           reason="no usable SEP%s.cnf.xml or XMLDefault.cnf.xml" % self.mac)
+        target = cfg.load_for(self.model.device_id)
+        if target and target != self.st["load"]:
+            self.upgrade(target)
+        proto = self.st["protocol"]
+        if proto == "SIP":
+            proxy = cfg.proxy()
+            registered = bool(proxy and any(l.auth_name and l.auth_password for l in cfg.lines))
+            raise EndState("running", protocol="SIP", proxy=proxy or None, registered=registered)
+        raise EndState("running", protocol=proto, proxy=None, registered=False,
+                       callmanager=cfg.callmanagers[0] if cfg.callmanagers else None)
+
+    # upgrade ----------------------------------------------------------------
+
+    def check_7940_stones(self, target_name):
+        cur, tgt = self.running(), parse_load(target_name)
+        if cur is None or cur.protocol != "SCCP":
+            return
+        t_eff = tgt.version if (tgt is not None and tgt.protocol == "SCCP") else INFINITY
+        for version, name in STONES_7940:
+            if vcmp(cur.version, version) < 0 and vcmp(version, t_eff) < 0:
+                raise EndState("refused", target=target_name,
+                               reason="%s cannot go to %s without stepping stone %s first" % (
+                                   self.st["load"], target_name, name))
+
+    def upgrade(self, target):
+        tgt, cur = parse_load(target), self.running()
+        if tgt is not None:
+            wrong = (tgt.family != self.model.family or
+                     (tgt.family == "cnu" and tgt.platform != self.model.platform))
+            if wrong or tgt.kind == "loader":
+                raise EndState("refused", target=target,
+                               reason="%s is not an application load for a %s" % (target, self.model.name))
+        self.log("config names %s, running %s: upgrading" % (target, self.st["load"]))
+        t = self.fetch(target + ".loads", tries=self.file_tries)
+        names, why = (None, t.detail or t.result) if t.result != "ok" else firmware.parse_loads(t.data)
+        if t.result == "ok":
+            if why is None:
+                why = firmware.verify_file(t.file, t.data, t.tsize)
+            self.record(t, "ok" if why is None else "invalid", why)
+        if names is None or why:
+            raise EndState("retrying", file=target + ".loads", reason=why)
+        two_stage = (self.model.is_7940 and self.st["kind"] == "app" and tgt is not None
+                     and cur is not None and tgt.protocol != cur.protocol)
+        if self.model.is_7940 and self.st["kind"] == "app":
+            self.check_7940_stones(target)
+        if two_stage:
+            stage = [n for n in names if n.lower().endswith((".bin", ".sbn"))]
+        elif self.st["kind"] == "loader":
+            stage = [n for n in names if not n.lower().endswith((".bin", ".sbn"))] or names
+        else:
+            stage = names
+        for name in stage:
+            self.download_component(name)
+        if (not self.model.is_7940 and cur is not None and tgt is not None
+                and vcmp(cur.version, CNU_MIN_FOR_JUMP) < 0 and vcmp(tgt.version, CNU_JUMP_LIMIT) > 0):
+            # ref 5.2: the new load does not come up; the phone loops and (CNU-FPU)
+            # eventually falls back to the old load, which is what stays saved here.
+            self.st["boots"] += 1
+            self.save()
+            raise EndState("reboot-loop", target=target,
+                           reason="%s is below 8.3(3); %s is later than 8.5(2): go through 8.5(2) first"
+                                  % (self.st["load"], target))
+        if two_stage:
+            loader = os.path.splitext(stage[0])[0] if stage else target
+            self.st["pending"] = target
+            self.flash_7940_image(loader)
+        self.st["previous_protocol"] = self.st["protocol"] or self.st.get("previous_protocol", "")
+        self.st.update(load=target, kind="app", protocol=tgt.protocol if tgt else self.st["protocol"] or "SCCP")
+        self.st.pop("pending", None)
+        self.st["loads"].append(target)
+        self.save()
+        self.log("flashed %s, rebooting" % target)
+        self.sleep(self.flash_seconds)
+        raise Reboot()
+
+    def download_component(self, name):
+        for attempt in range(self.file_tries):
+            t = self.fetch(name, tries=1)
+            if t.result == "ok":
+                why = firmware.verify_file(name, t.data, t.tsize, cnu_phone=not self.model.is_7940)
+                self.record(t, "ok" if why is None else "invalid", why)
+                if why is None:
+                    return
+            else:
+                why = t.detail or t.result
+            if attempt + 1 < self.file_tries:
+                self.sleep(self.retry_pause)
+        raise EndState("retrying", file=name, reason=why)
+
+    # ------------------------------------------------------------ result
+
+    def result_for(self, end):
+        st = self.st
+        out = {"mac": ":".join(self.mac[i:i + 2] for i in range(0, 12, 2)), "model": self.model.name,
+               "state": end.state, "load": st["load"] if st else None,
+               "protocol": (st.get("protocol") or None) if st else None}
+        out.update({"proxy": None, "registered": False})
+        out.update(end.extra)
+        if st:
+            out.update(boots=st["boots"], loads=list(st["loads"]), initial_load=st["initial_load"])
+        if self.lease is not None:
+            out["ip"] = self.lease.address
+        if st and st["settings"].get("tftp_server"):
+            out["tftp_server"] = st["settings"]["tftp_server"]
+        return out

@@ -1,0 +1,165 @@
+"""The phone state machine driven through its seams (fake DHCP, in-memory TFTP root)."""
+
+import json
+import os
+import shutil
+import struct
+import tempfile
+import unittest
+
+from phonesimlib import dhcp, tftp
+from phonesimlib.models import MODELS, OLD_VCI
+from phonesimlib.phone import EndState, Phone
+from test_parsers import cnu, sig_header
+
+MAC = "001E4A0000AA"
+
+
+class FakeTftp:
+    def __init__(self, root, server):
+        self.root, self.server = root, server
+
+    def get(self, name, progress=None):
+        if name not in self.root:
+            return tftp.Transfer(name, "not-found", server=self.server, detail="code 1: not found")
+        data = self.root[name]
+        tsize = len(data) if not name.endswith(".short") else len(data) + 1
+        if progress:
+            try:
+                progress(len(data) // 2 + 1, tsize)
+            except tftp.Abort as e:
+                return tftp.Transfer(name, "aborted", data[:len(data) // 2], tsize, server=self.server, detail=str(e))
+        return tftp.Transfer(name, "ok", data, tsize, server=self.server)
+
+
+def loads_file(names):
+    return sig_header() + "".join(n + "\n" for n in names).encode()
+
+
+def root_7940():
+    r = {}
+    for load in ("P00303010102", "P00305000500", "P00308000900"):
+        r[load + ".loads"] = loads_file([load + ".bin", load + ".sb2", load + ".sbn"])
+        for ext in (".bin", ".sb2", ".sbn"):
+            r[load + ext] = b"x" * 700
+    r["P0S3-8-12-00.loads"] = loads_file(["P003-8-12-00.bin", "P0S3-8-12-00.sb2", "P003-8-12-00.sbn"])
+    for n in ("P003-8-12-00.bin", "P0S3-8-12-00.sb2", "P003-8-12-00.sbn"):
+        r[n] = b"y" * 900
+    return r
+
+
+def root_cnu(load, pp):
+    comps = ["apps%s.b.sbn" % pp, "cnu%s.b.sbn" % pp, "jar%ssip.b.sbn" % pp]
+    r = {load + ".loads": loads_file(comps)}
+    for c in comps:
+        r[c] = sig_header() + cnu([("usr/bin/app", b"a" * 300)])
+    return r
+
+
+class PhoneTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.vcis = []
+        self.option150 = ["10.0.0.1"]
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def run_phone(self, model, root, load=None, **kw):
+        def fake_dhcp(vci):
+            self.vcis.append(vci)
+            return dhcp.Lease("10.0.0.50", 24, "10.0.0.1", "10.0.0.1", list(self.option150), "", "", None)
+        phone = Phone(MODELS[model], MAC, self.dir, fake_dhcp, lambda s: FakeTftp(root, s),
+                      sleep=lambda s: None, **kw)
+        try:
+            phone.run(load)
+        except EndState as e:
+            return phone.result_for(e)
+        self.fail("no end state")
+
+    def requests(self):
+        with open(os.path.join(self.dir, "tftp.jsonl")) as f:
+            return [(e["file"], e["result"]) for e in map(json.loads, f)]
+
+    def test_7960_full_chain_to_sip(self):
+        root = root_7940()
+        root["XMLDefault.cnf.xml"] = b"<Default><loadInformation7>P00305000500</loadInformation7></Default>"
+        r = self.run_phone("7960", root, "P00303010102")
+        self.assertEqual((r["state"], r["load"]), ("running", "P00305000500"))
+        self.assertEqual(self.vcis[0], OLD_VCI)                     # pre-UAL image (ref 5.1)
+        self.assertEqual(self.requests()[0], ("OS79XX.TXT", "not-found"))
+        root["XMLDefault.cnf.xml"] = b"<Default><loadInformation7>P00308000900</loadInformation7></Default>"
+        self.run_phone("7960", root)
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0S3-8-12-00</loadInformation></device>"
+        root["SIPDefault.cnf"] = b"image_version: P0S3-8-12-00\nproxy1_address: 10.0.0.1\n"
+        root["SIP%s.cnf" % MAC] = b"line1_name: 100\nline1_password: pw\n"
+        r = self.run_phone("7960", root)
+        self.assertEqual((r["state"], r["load"], r["protocol"], r["registered"], r["proxy"]),
+                         ("running", "P0S3-8-12-00", "SIP", True, "10.0.0.1"))
+        self.assertEqual(r["loads"], ["P00305000500", "P00308000900", "P003-8-12-00", "P0S3-8-12-00"])
+        self.assertEqual(self.vcis[-1], MODELS["7960"].vendor_class)
+        ok = [f for f, res in self.requests() if res == "ok"]
+        i = ok.index("P003-8-12-00.bin")
+        self.assertEqual(ok[i:i + 2], ["P003-8-12-00.bin", "P003-8-12-00.sbn"])   # stage 1: loader only
+        self.assertIn("P0S3-8-12-00.sb2", ok[i + 2:])                            # stage 2: application
+
+    def test_7960_skipping_stone_refused(self):
+        root = root_7940()
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P00308000900</loadInformation></device>"
+        r = self.run_phone("7960", root, "P00303010102")
+        self.assertEqual((r["state"], r["load"]), ("refused", "P00303010102"))
+        self.assertIn("P00305000500", r["reason"])
+
+    def test_loader_without_option150_is_pai(self):
+        root = root_7940()
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0S3-8-12-00</loadInformation></device>"
+        r = self.run_phone("7940", root, "P00308000900", max_boots=1)
+        self.assertEqual((r["state"], r["load"]), ("rebooting", "P003-8-12-00"))
+        self.option150 = []
+        r = self.run_phone("7940", root)
+        self.assertEqual(r["state"], "protocol-application-invalid")
+        self.option150 = ["10.0.0.1"]
+        r = self.run_phone("7940", root)
+        self.assertEqual((r["state"], r["load"]), ("running", "P0S3-8-12-00"))
+
+    def test_cnu_jump_reboot_loop_and_legal_step(self):
+        root = root_cnu("SIP41.9-4-2SR3-1S", "41")
+        root.update(root_cnu("SCCP41.8-5-2S", "41"))
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP41.9-4-2SR3-1S</loadInformation></device>"
+        r = self.run_phone("7961", root, "SCCP41.8-3-2S")
+        self.assertEqual((r["state"], r["load"]), ("reboot-loop", "SCCP41.8-3-2S"))
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SCCP41.8-5-2S</loadInformation></device>"
+        self.assertEqual(self.run_phone("7961", root)["load"], "SCCP41.8-5-2S")
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP41.9-4-2SR3-1S</loadInformation></device>"
+        r = self.run_phone("7961", root)
+        self.assertEqual((r["state"], r["load"], r["registered"]), ("running", "SIP41.9-4-2SR3-1S", False))
+
+    def test_missing_and_truncated_files_retry(self):
+        root = root_cnu("SIP45.9-4-2SR3-1S", "45")
+        root["XMLDefault.cnf.xml"] = b"<Default><loadInformation436>SIP45.9-4-2SR3-1S</loadInformation436></Default>"
+        del root["jar45sip.b.sbn"]
+        r = self.run_phone("7965", root, "SCCP45.8-5-2S", file_tries=3)
+        self.assertEqual((r["state"], r["file"], r["load"]), ("retrying", "jar45sip.b.sbn", "SCCP45.8-5-2S"))
+        self.assertEqual(self.requests().count(("jar45sip.b.sbn", "not-found")), 3)
+        root["jar45sip.b.sbn"] = root["apps45.b.sbn"][:-10]            # CNU table promises more
+        r = self.run_phone("7965", root)
+        self.assertEqual((r["state"], r["file"]), ("retrying", "jar45sip.b.sbn"))
+        self.assertIn(("jar45sip.b.sbn", "invalid"), self.requests())
+
+    def test_wrong_family_load_refused(self):
+        root = {"SEP%s.cnf.xml" % MAC: b"<device><loadInformation>SIP41.9-4-2SR3-1S</loadInformation></device>"}
+        r = self.run_phone("7965", root, "SCCP45.8-5-2S")
+        self.assertEqual(r["state"], "refused")
+
+    def test_power_loss_resumes(self):
+        root = root_cnu("SIP45.9-4-2SR3-1S", "45")
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP45.9-4-2SR3-1S</loadInformation></device>"
+        faults = {"power-loss-during": "cnu45.b.sbn"}
+        r = self.run_phone("7945", root, "SCCP45.8-5-2S", faults=faults)
+        self.assertEqual((r["state"], r["file"], r["load"]), ("power-lost", "cnu45.b.sbn", "SCCP45.8-5-2S"))
+        r = self.run_phone("7945", root, faults=faults)
+        self.assertEqual((r["state"], r["load"]), ("running", "SIP45.9-4-2SR3-1S"))
+
+
+if __name__ == "__main__":
+    unittest.main()
