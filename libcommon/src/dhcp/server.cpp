@@ -1,0 +1,249 @@
+#include "cf/dhcp/server.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cf/cli/error.hpp"
+#include "cf/firmware/catalog.hpp"
+#include "cf/net/event_loop.hpp"
+
+namespace cf::dhcp {
+namespace {
+
+UnixTime wall_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::int64_t wall_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string iso_time(std::int64_t millis) {
+  const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  return fmt::format("{}.{:03}Z", text, millis % 1000);
+}
+
+struct Pending {
+  Outcome outcome;
+  net::SocketAddress client;
+};
+
+class Server {
+ public:
+  Server(const Config& config, const ServerOptions& options, const InterfaceInfo& interface,
+         const cli::Diagnostics& diagnostics)
+      : config_(config),
+        options_(options),
+        interface_(interface),
+        diagnostics_(diagnostics),
+        store_(options.leases),
+        loop_(clock_) {}
+
+  int run();
+
+ private:
+  void load_leases();
+  void open_sockets();
+  void on_readable();
+  void send_reply(const Pending& pending);
+  void record(const Event& event, const net::SocketAddress& client);
+  std::string model_of(const std::string& vendor_class) const;
+
+  const Config& config_;
+  const ServerOptions& options_;
+  const InterfaceInfo& interface_;
+  const cli::Diagnostics& diagnostics_;
+  LeaseStore store_;
+  State state_;
+  net::SteadyClock clock_;
+  net::EventLoop loop_;
+  net::UniqueFd socket_;
+  std::unique_ptr<LinkSender> link_;
+  std::optional<firmware::ModelCatalog> catalog_;
+  std::ofstream events_;
+  std::size_t malformed_ = 0;
+};
+
+void Server::load_leases() {
+  const auto report = store_.load(state_.leases);
+  for (const auto& problem : report.problems) diagnostics_.warning(problem);
+  store_.compact(state_.leases);
+  std::size_t active = 0;
+  const auto now = wall_seconds();
+  for (const auto& [mac, lease] : state_.leases.all()) active += lease.active(now) ? 1 : 0;
+  diagnostics_.note(fmt::format("{} leases loaded from {} ({} active)", state_.leases.size(),
+                                options_.leases.string(), active));
+}
+
+void Server::open_sockets() {
+  socket_ = net::open_udp({net::Ipv4::any(), options_.server_port},
+                          {.reuse_address = true,
+                           .broadcast = true,
+                           .packet_info = true,
+                           .device = interface_.name,
+                           .receive_buffer = 1 << 20});
+  try {
+    link_ = std::make_unique<LinkSender>(interface_.index);
+  } catch (const Error& e) {
+    diagnostics_.warning(fmt::format(
+        "{}; replies to clients without an address will be broadcast instead", e.what()));
+  }
+}
+
+std::string Server::model_of(const std::string& vendor_class) const {
+  if (!catalog_ || vendor_class.empty()) return {};
+  const auto* model = catalog_->find_by_vendor_class(vendor_class);
+  return model != nullptr ? model->model : std::string();
+}
+
+void Server::record(const Event& event, const net::SocketAddress& client) {
+  const auto model = model_of(event.vendor_class);
+  if (events_.is_open()) {
+    events_ << event_json(event, client, model, wall_millis()) << '\n';
+    events_.flush();
+  }
+  if (options_.quiet) return;
+  std::string line = fmt::format("{} {}", event.name, event.mac.to_string());
+  if (!event.address.is_unspecified()) line += " " + event.address.to_string();
+  if (!model.empty()) line += " model " + model;
+  if (!event.hostname.empty()) line += " host " + event.hostname;
+  if (!event.reason.empty()) line += " (" + event.reason + ")";
+  diagnostics_.note(line);
+}
+
+void Server::send_reply(const Pending& pending) {
+  const auto& out = pending.outcome;
+  const auto bytes = serialize(*out.reply);
+  auto destination = out.destination;
+  if (destination.kind == Destination::Kind::link_unicast) {
+    std::string error;
+    if (link_) {
+      const auto packet =
+          build_ipv4_udp({config_.server_id, options_.server_port}, destination.to, bytes);
+      if (link_->send(destination.mac, packet, error)) return;
+      diagnostics_.warning(fmt::format("packet socket send to {}: {}; broadcasting instead",
+                                       destination.mac.to_string(), error));
+    }
+    destination.to = {net::Ipv4::limited_broadcast(), options_.client_port};
+  }
+  const auto sent = net::send_to(socket_.get(), destination.to, bytes);
+  if (sent.status != net::IoStatus::ok)
+    diagnostics_.warning(fmt::format("send to {}: {}", destination.to.to_string(), sent.error_text()));
+}
+
+void Server::on_readable() {
+  std::vector<Pending> batch;
+  std::array<std::byte, 4096> buffer{};
+  const auto now = wall_seconds();
+  expire(state_, now);
+  while (batch.size() < options_.batch) {
+    const auto got = net::receive_with_info(socket_.get(), buffer);
+    if (got.status != net::IoStatus::ok) break;
+    auto message = parse_message(std::span(buffer).first(got.size));
+    if (!message) {
+      if (++malformed_ <= 20 || malformed_ % 1000 == 0)
+        diagnostics_.warning(fmt::format("malformed packet from {} ignored: {} ({} so far)",
+                                         got.peer.to_string(), message.error(), malformed_));
+      continue;
+    }
+    Incoming in;
+    in.message = std::move(message).value();
+    in.from = got.peer;
+    in.to_broadcast = got.destination && (got.destination->is_limited_broadcast() ||
+                                           (interface_.network && *got.destination ==
+                                                                      interface_.network->broadcast()));
+    in.interface_address = interface_.address;
+    in.client_port = options_.client_port;
+    in.server_port = options_.server_port;
+    auto outcome = handle(state_, config_, in, now);
+    for (const auto& lease : outcome.persist) store_.append(lease);
+    batch.push_back({std::move(outcome), got.peer});
+  }
+  if (batch.empty()) return;
+  bool durable = true;
+  try {
+    store_.sync();  // one fdatasync for the whole batch, before any ACK leaves
+  } catch (const Error& e) {
+    durable = false;
+    diagnostics_.error(fmt::format("{}; the replies of this batch are not sent", e.what()));
+  }
+  for (const auto& pending : batch) {
+    for (const auto& event : pending.outcome.events) record(event, pending.client);
+    if (!pending.outcome.reply) continue;
+    if (!durable && !pending.outcome.persist.empty()) continue;
+    send_reply(pending);
+  }
+  if (store_.journal_lines() > std::max<std::size_t>(4096, 4 * state_.leases.size())) {
+    try {
+      store_.compact(state_.leases);
+    } catch (const Error& e) {
+      diagnostics_.warning(fmt::format("lease compaction failed, journal kept: {}", e.what()));
+    }
+  }
+}
+
+int Server::run() {
+  try {
+    catalog_ = firmware::ModelCatalog::load_default();
+  } catch (const Error& e) {
+    diagnostics_.warning(fmt::format("no model catalog, events carry no model: {}", e.what()));
+  }
+  if (!options_.events.empty()) {
+    events_.open(options_.events, std::ios::app);
+    if (!events_) throw Error(fmt::format("cannot open --events {}", options_.events.string()));
+  }
+  load_leases();
+  open_sockets();
+  loop_.watch(socket_.get(), EPOLLIN, [this](std::uint32_t) { on_readable(); });
+  loop_.watch_signals({SIGINT, SIGTERM}, [this](int) { loop_.stop(); });
+  diagnostics_.note(fmt::format("serving on {} ({}) port {}, server id {}", interface_.name,
+                                interface_.address.to_string(), options_.server_port,
+                                config_.server_id.to_string()));
+  loop_.run();
+  try {
+    store_.sync();
+    store_.compact(state_.leases);
+  } catch (const Error& e) {
+    diagnostics_.warning(fmt::format("final compaction failed, journal kept: {}", e.what()));
+  }
+  diagnostics_.note("stopped");
+  return 0;
+}
+
+}  // namespace
+
+std::string event_json(const Event& event, const net::SocketAddress& client,
+                       const std::string& model, std::int64_t unix_millis) {
+  nlohmann::ordered_json j;
+  j["ts"] = iso_time(unix_millis);
+  j["event"] = event.name;
+  j["client"] = client.to_string();
+  j["mac"] = event.mac.to_string();
+  if (!event.address.is_unspecified()) j["ip"] = event.address.to_string();
+  j["vendor-class"] = event.vendor_class;
+  if (!model.empty()) j["model"] = model;
+  if (!event.hostname.empty()) j["hostname"] = event.hostname;
+  if (!event.reason.empty()) j["reason"] = event.reason;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int serve(const Config& config, const ServerOptions& options, const InterfaceInfo& interface,
+          const cli::Diagnostics& diagnostics) {
+  Server server(config, options, interface, diagnostics);
+  return server.run();
+}
+
+}  // namespace cf::dhcp
