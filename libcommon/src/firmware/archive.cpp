@@ -195,6 +195,11 @@ void Extractor::add_directory(const fs::path& dir, const std::string& input) {
   for (const auto& path : entries) {
     const auto name = path.filename().string();
     if (name.starts_with(".fwunpack-") || !fs::is_regular_file(fs::symlink_status(path, ec))) continue;
+    // A folder of downloads holds archives: unpack those, copy loose load files.
+    if (sniff_container(read_head(path)) != ContainerKind::none) {
+      add(path);
+      continue;
+    }
     Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (in.get() < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
     const auto target = next_staging_path();
