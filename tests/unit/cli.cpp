@@ -99,3 +99,14 @@ TEST_CASE("bad lines are rejected with their line numbers") {
   CHECK(error_of("{\"load\":\"A\"}\n{\"x\":1}\n", {"load"}) == "m.tsv:2: missing the field 'load'");
   CHECK(error_of("#load\r\nA\r\n\n# comment\nB\n", {"load"}) == "no error");
 }
+
+#include "cf/cli/text.hpp"
+
+TEST_CASE("ASCII case helpers") {
+  CHECK(cf::to_lower("Jar41SIP.SBN") == "jar41sip.sbn");
+  CHECK(cf::to_upper("cp-7960g") == "CP-7960G");
+  CHECK(cf::iequals("term41.DEFAULT.loads", "TERM41.default.LOADS"));
+  CHECK_FALSE(cf::iequals("term41", "term411"));
+  CHECK(cf::istarts_with("TERM41.7-0-3-05", "term"));
+  CHECK_FALSE(cf::istarts_with("TE", "term"));
+}

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/data_dir.hpp"
+#include "cf/cli/text.hpp"
 #include "cf/cli/records.hpp"
 #include "cf/cli/tool.hpp"
 #include "cf/firmware/catalog.hpp"
@@ -87,8 +88,7 @@ int run(const Options& options) {
     request.from = cf::upgrade::unknown_load(model->family, Protocol::sip);
   else
     request.from = parse_phone_load(options.from, "--from", *model, catalog);
-  std::string to = options.to;
-  std::transform(to.begin(), to.end(), to.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string to = cf::to_lower(options.to);
   if (to == "sip" || to == "sccp")
     request.target = newest_of(cf::firmware::parse_protocol(to).value(), inventory, *model, have_sources);
   else

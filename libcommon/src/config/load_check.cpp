@@ -1,4 +1,5 @@
 #include "cf/config/load_check.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -15,13 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // The regular files of a root by lower-case name.
 std::map<std::string, fs::path> index_root(const fs::path& root) {
   std::map<std::string, fs::path> files;
@@ -31,7 +25,7 @@ std::map<std::string, fs::path> index_root(const fs::path& root) {
   for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) throw Error(fmt::format("--root {}: {}", root.string(), ec.message()));
     std::error_code type_ec;
-    if (it->is_regular_file(type_ec)) files.emplace(lower(it->path().filename().string()), it->path());
+    if (it->is_regular_file(type_ec)) files.emplace(to_lower(it->path().filename().string()), it->path());
   }
   return files;
 }
@@ -43,7 +37,7 @@ std::vector<MissingFile> missing_files(const fs::path& root, const firmware::Loa
                                        const upgrade::RuleSet& rules) {
   const auto files = index_root(root);
   const firmware::FileLookup lookup = [&](std::string_view name) -> std::optional<fs::path> {
-    const auto found = files.find(lower(name));
+    const auto found = files.find(to_lower(name));
     if (found == files.end()) return std::nullopt;
     return found->second;
   };
@@ -57,7 +51,7 @@ std::vector<MissingFile> missing_files(const fs::path& root, const firmware::Loa
     if (rule->kind != upgrade::RuleKind::needs || !rule->matches(load, load)) continue;
     for (const auto& file : rule->expand_via(*models.front(), load.name)) {
       const bool reported = std::any_of(missing.begin(), missing.end(), [&](const MissingFile& m) {
-        return lower(m.file) == lower(file);
+        return iequals(m.file, file);
       });
       if (reported) continue;
       if (const auto problem = lookup(file) ? firmware::check_file(*lookup(file), file)

@@ -1,4 +1,5 @@
 #include "cf/firmware/catalog.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -13,15 +14,6 @@
 
 namespace cf::firmware {
 namespace {
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) { return upper(a) == upper(b); }
 
 int parse_int(const cli::Record& record, const char* column, const std::string& source) {
   const auto& text = record.at(column);
@@ -49,7 +41,7 @@ std::vector<std::string> split_list(const std::string& text) {
 }  // namespace
 
 std::string normalise_model_name(std::string_view name) {
-  std::string text = upper(name);
+  std::string text = to_upper(name);
   if (text.starts_with("CP-")) text.erase(0, 3);
   // "7960G" and "7960" are the same model; "7941G-GE" keeps its suffix.
   if (text.size() == 5 && text.back() == 'G') text.pop_back();

@@ -1,4 +1,5 @@
 #include "cf/firmware/load_name.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -25,17 +26,6 @@ std::optional<int> to_int(std::string_view text) {
   int value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
 }
 
 std::vector<std::string_view> split(std::string_view text, char separator) {

@@ -1,4 +1,5 @@
 #include "cf/upgrade/planner.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -195,10 +196,7 @@ std::string usual_archive(const firmware::ModelInfo& model, const LoadName& load
       else if (c != ')') dashed += c;
     }
   }
-  std::string protocol(to_string(load.protocol));
-  std::transform(protocol.begin(), protocol.end(), protocol.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return fmt::format("{}-{}.{}.zip", model.bundle, protocol, dashed);
+  return fmt::format("{}-{}.{}.zip", model.bundle, to_lower(to_string(load.protocol)), dashed);
 }
 
 }  // namespace cf::upgrade

@@ -1,4 +1,5 @@
 #include "cf/upgrade/rules.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -26,13 +27,6 @@ std::vector<std::string_view> split_on(std::string_view text, char separator) {
     start = at + 1;
   }
   return parts;
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 Result<Selector::Condition> parse_condition(std::string_view token, bool allow_same_as_from) {
@@ -146,7 +140,7 @@ Result<Selector> parse_selector(std::string_view text, bool allow_same_as_from,
   selector.text = std::string(text);
   const auto tokens = split_on(text, ' ');
   if (tokens.empty()) return Result<Selector>::failure("an empty load selector");
-  const auto first = lower(tokens[0]);
+  const auto first = to_lower(tokens[0]);
   if (first == "any" || first == "sccp" || first == "sip" || first == "mgcp") {
     if (first != "any") selector.protocol = firmware::parse_protocol(first).value();
     for (std::size_t i = 1; i < tokens.size(); ++i) {
