@@ -340,6 +340,21 @@ _cf_cleanup() {
   local work="${_CF_STATE_DIR}/journal.$$.${RANDOM}"
   mv -f -- "${_CF_JOURNAL}" "$work" 2>/dev/null || return 0
   : >"${_CF_JOURNAL}"
+  _cf_undo_journal "$work" "$rc" 1
+  rm -f -- "$work"
+  if [[ "$final" == 1 ]]; then
+    rm -rf -- "${_CF_STATE_DIR}"
+  fi
+  eval "$saved_traps"
+  return 0
+}
+
+# _cf_undo_journal JOURNAL EXIT_STATUS RUN_HOOKS : undo what JOURNAL lists,
+# newest first: exit hooks (if RUN_HOOKS is 1), processes, namespaces (via
+# netns.sh), temporary directories, port reservations. Prints the logs first
+# if EXIT_STATUS is a failure.
+_cf_undo_journal() {
+  local journal="$1" rc="$2" run_hooks="$3"
   local -a hooks=() procs=() namespaces=() tmpdirs=() portlocks=()
   local kind a b
   while IFS="${_CF_SEP}" read -r kind a b _; do
@@ -350,15 +365,16 @@ _cf_cleanup() {
       tmpdir) tmpdirs+=("$a") ;;
       portlock) portlocks+=("$a") ;;
     esac
-  done < <(tac -- "$work")
-  rm -f -- "$work"
+  done < <(tac -- "$journal")
 
   local hook
-  for hook in "${hooks[@]}"; do
-    eval "$hook" || cf_info "cleanup hook failed: $hook"
-  done
+  if [[ "$run_hooks" == 1 ]]; then
+    for hook in "${hooks[@]}"; do
+      eval "$hook" || cf_info "cleanup hook failed: $hook"
+    done
+  fi
   _cf_stop_pids "${CF_STOP_TIMEOUT:-5}" "${procs[@]}"
-  if [[ "$rc" != 0 && "$rc" != "${CF_SKIP_EXIT_CODE}" ]]; then
+  if [[ -n "$rc" && "$rc" != 0 && "$rc" != "${CF_SKIP_EXIT_CODE}" ]]; then
     cf_dump_logs "${CF_LOG_TAIL_LINES:-40}"
   fi
   if ((${#namespaces[@]})); then
@@ -375,10 +391,29 @@ _cf_cleanup() {
   for dir in "${portlocks[@]}"; do
     rm -rf -- "$dir"
   done
-  if [[ "$final" == 1 ]]; then
-    rm -rf -- "${_CF_STATE_DIR}"
-  fi
-  eval "$saved_traps"
+}
+
+# cf_reap_stale : undo what tests that died without cleaning up (SIGKILL,
+# e.g. a ctest timeout) left behind, as recorded in their state directories
+# ${TMPDIR:-/tmp}/cf-state.<pid>.*: processes (checked by pid and start
+# time), namespaces, temporary directories, port reservations. Their exit
+# hooks are not run. cf_netns_require calls it.
+cf_reap_stale() {
+  local -
+  set +eu
+  local dir owner journal
+  for dir in "${TMPDIR:-/tmp}"/cf-state.*; do
+    [[ -d "$dir" && -O "$dir" ]] || continue
+    owner="${dir##*/cf-state.}"
+    owner="${owner%%.*}"
+    [[ "$owner" =~ ^[0-9]+$ && ! -e "/proc/${owner}" ]] || continue
+    cf_info "cleaning up after dead test (pid ${owner}): ${dir}"
+    # journal.* : a journal whose cleanup was itself killed half way
+    for journal in "${dir}"/journal*; do
+      [[ -f "$journal" ]] && _cf_undo_journal "$journal" "" 0
+    done
+    rm -rf -- "$dir"
+  done
   return 0
 }
 

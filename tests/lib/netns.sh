@@ -85,13 +85,14 @@ cf_netns_supported() {
 }
 
 # cf_netns_require : skip the test (print "SKIP: reason", exit 77) unless
-# cf_netns_supported; also removes namespaces left by dead tests
-# (cf_netns_reap_stale; set CF_NETNS_NO_REAP=1 to keep them).
+# cf_netns_supported; also cleans up after tests that were SIGKILLed
+# (cf_reap_stale, cf_netns_reap_stale; CF_NETNS_NO_REAP=1 to skip that).
 cf_netns_require() {
   if ! cf_netns_supported; then
     cf_skip "${CF_NETNS_SKIP_REASON}"
   fi
   if [[ "${CF_NETNS_NO_REAP:-0}" != 1 ]]; then
+    cf_reap_stale
     cf_netns_reap_stale
   fi
 }

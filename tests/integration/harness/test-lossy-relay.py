@@ -15,6 +15,7 @@ import collections
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -26,6 +27,17 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Cleanups of everything still alive (relay processes, temporary
+# directories, sockets), run by main() even when interrupted.
+LIVE = {}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that unittest does not swallow it."""
+
+
+def on_sigterm(_signum, _frame):
+    raise Terminated()
 RELAY = os.path.normpath(os.path.join(HERE, "..", "..", "tools", "lossy-relay"))
 LOCALHOST = "127.0.0.1"
 
@@ -34,6 +46,7 @@ class Relay:
     """A lossy-relay process listening on a free loopback port."""
 
     def __init__(self, upstream_port, *args):
+        self.process = None
         self.dir = tempfile.mkdtemp(prefix="cf-relay-test.")
         self.stats_path = os.path.join(self.dir, "stats.json")
         ready = os.path.join(self.dir, "ready")
@@ -42,15 +55,18 @@ class Relay:
         command = [sys.executable, RELAY, "--listen", "%s:0" % LOCALHOST, "--ready-file", ready,
                    "--upstream", "%s:%d" % (LOCALHOST, upstream_port), "--stats", self.stats_path]
         command += [str(arg) for arg in args]
-        self.process = subprocess.Popen(command, stderr=self.stderr_file, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 15
-        while not os.path.exists(ready):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise AssertionError("relay did not start: %s" % self.stderr())
-            time.sleep(0.02)
-        with open(ready) as handle:
-            self.port = int(handle.read().split()[1])
+        try:
+            self.process = subprocess.Popen(command, stderr=self.stderr_file, stdin=subprocess.DEVNULL)
+            deadline = time.monotonic() + 15
+            while not os.path.exists(ready):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("relay did not start: %s" % self.stderr())
+                time.sleep(0.02)
+            with open(ready) as handle:
+                self.port = int(handle.read().split()[1])
+        except BaseException:
+            self.close()
+            raise
         self.address = (LOCALHOST, self.port)
 
     def stderr(self):
@@ -88,13 +104,11 @@ class Relay:
         return status, stats
 
     def close(self):
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         self.stderr_file.close()
-        for name in os.listdir(self.dir):
-            os.unlink(os.path.join(self.dir, name))
-        os.rmdir(self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class TidServer:
@@ -208,22 +222,28 @@ class RelayTestCase(unittest.TestCase):
         self.cleanups = []
 
     def tearDown(self):
-        for cleanup in reversed(self.cleanups):
+        while self.cleanups:
+            cleanup = self.cleanups.pop()
+            LIVE.pop(id(cleanup), None)
             cleanup()
+
+    def addLive(self, cleanup):
+        self.cleanups.append(cleanup)
+        LIVE[id(cleanup)] = cleanup
 
     def server(self, *args, **kwargs):
         server = TidServer(*args, **kwargs)
-        self.cleanups.append(server.close)
+        self.addLive(server.close)
         return server
 
     def relay(self, server, *args):
         relay = Relay(server.port, *args)
-        self.cleanups.append(relay.close)
+        self.addLive(relay.close)
         return relay
 
     def client(self):
         sock = client_socket()
-        self.cleanups.append(sock.close)
+        self.addLive(sock.close)
         return sock
 
     def assertNear(self, value, expected, tolerance, what):
@@ -471,7 +491,18 @@ class OptionsTest(RelayTestCase):
 
 
 def main():
-    result = unittest.main(exit=False, verbosity=2).result
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        result = unittest.main(exit=False, verbosity=2).result
+    except KeyboardInterrupt as interrupt:
+        print("\ninterrupted, cleaning up", file=sys.stderr)
+        return 143 if isinstance(interrupt, Terminated) else 130
+    finally:
+        for cleanup in list(LIVE.values()):
+            try:
+                cleanup()
+            except Exception as error:  # keep cleaning up
+                print("cleanup failed: %s" % error, file=sys.stderr)
     failed = len(result.failures) + len(result.errors)
     skipped = len(result.skipped)
     print("%d passed, %d failed, %d skipped" % (result.testsRun - failed - skipped, failed, skipped))
