@@ -112,15 +112,19 @@ void LeaseTable::put(const Lease& lease) {
       it != by_address_.end() && it->second != lease.mac)
     by_mac_.erase(it->second);
   if (const auto old = by_mac_.find(lease.mac);
-      old != by_mac_.end() && old->second.address != lease.address)
+      old != by_mac_.end() && old->second.address != lease.address) {
     by_address_.erase(old->second.address);
+    addresses_.erase(old->second.address);
+  }
   by_mac_[lease.mac] = lease;
   by_address_[lease.address] = lease.mac;
+  addresses_.insert(lease.address);
 }
 
 void LeaseTable::erase(const MacAddress& mac) {
   if (const auto it = by_mac_.find(mac); it != by_mac_.end()) {
     by_address_.erase(it->second.address);
+    addresses_.erase(it->second.address);
     by_mac_.erase(it);
   }
 }

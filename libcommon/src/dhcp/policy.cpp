@@ -43,9 +43,9 @@ const Reservation* reservation_at(const Config& config, Ipv4 address) {
 }
 
 bool offered_to_other(const State& state, Ipv4 address, const MacAddress& mac, UnixTime now) {
-  for (const auto& [who, offer] : state.offers)
-    if (offer.address == address && who != mac && offer.until > now) return true;
-  return false;
+  const auto* who = state.offers.holder(address);
+  if (who == nullptr || *who == mac) return false;
+  return state.offers.find(*who)->until > now;
 }
 
 // May `mac` have `address`? (Ranges and networks are checked by the caller.)
@@ -66,7 +66,27 @@ bool available_to(const State& state, const Config& config, Ipv4 address, const 
 std::optional<Ipv4> free_address(const State& state, const Config& config,
                                  const std::vector<const Pool*>& pools, const MacAddress& mac,
                                  UnixTime now) {
-  // Never-used addresses first; then the one whose old lease ran out longest ago.
+  // Never-used addresses first: the lowest one that no lease names and no
+  // open offer holds, found through the run indexes of both (O(log n) a
+  // step; a step repeats only past an address that is not available for
+  // another reason: the server's, a router's, a reservation, quarantine).
+  for (const Pool* pool : pools) {
+    auto from = std::optional<Ipv4>(pool->first);
+    while (from && *from <= pool->last) {
+      const auto unleased = state.leases.first_unleased(*from, pool->last);
+      if (!unleased) break;
+      const auto candidate = state.offers.first_unoffered(*unleased, pool->last);
+      if (!candidate) break;
+      if (*candidate != *unleased) {  // offered: look again from there
+        from = candidate;
+        continue;
+      }
+      if (available_to(state, config, *candidate, mac, now)) return *candidate;
+      from = candidate->next();
+    }
+  }
+  // None left: the one whose old lease ran out longest ago (a walk over the
+  // pools, only once every address has been leased or offered).
   std::optional<Ipv4> reuse;
   UnixTime reuse_expiry = 0;
   for (const Pool* pool : pools) {
@@ -92,10 +112,10 @@ std::optional<Ipv4> choose_address(const State& state, const Config& config,
       lease != nullptr && in_ranges(pools, lease->address) &&
       available_to(state, config, lease->address, mac, now))
     return lease->address;
-  if (const auto it = state.offers.find(mac);
-      it != state.offers.end() && in_ranges(pools, it->second.address) &&
-      available_to(state, config, it->second.address, mac, now))
-    return it->second.address;
+  if (const auto* offer = state.offers.find(mac);
+      offer != nullptr && in_ranges(pools, offer->address) &&
+      available_to(state, config, offer->address, mac, now))
+    return offer->address;
   if (const auto wanted = request.options.ipv4(option::requested_address);
       wanted && in_ranges(pools, *wanted) && available_to(state, config, *wanted, mac, now))
     return *wanted;
@@ -251,7 +271,7 @@ Outcome on_discover(State& state, const Config& config, const Incoming& in, cons
     out.events.push_back(make_event("ignore", mac, Ipv4{}, in.message, "pool exhausted"));
     return out;
   }
-  state.offers[mac] = Offer{*address, now + config.offer_hold};
+  state.offers.put(mac, Offer{*address, now + config.offer_hold});
   Message reply = reply_base(in.message, config, MessageType::offer);
   reply.yiaddr = *address;
   reply.siaddr = config.next_server;
@@ -332,9 +352,9 @@ Outcome on_decline(State& state, const Config& config, const Incoming& in, const
   const auto address = request.options.ipv4(option::requested_address);
   if (!address) return ignore(mac, request, "DECLINE without option 50");
   const auto* holder = state.leases.holder(*address);
-  const auto offer = state.offers.find(mac);
+  const auto* offer = state.offers.find(mac);
   const bool ours = (holder != nullptr && holder->mac == mac) ||
-                    (offer != state.offers.end() && offer->second.address == *address);
+                    (offer != nullptr && offer->address == *address);
   if (!ours) return ignore(mac, request, fmt::format("DECLINE of {}, which it does not hold",
                                                      address->to_string()));
   // RFC 2131 4.3.3: the address is in use by someone else; keep it out of
@@ -418,12 +438,56 @@ Destination route_reply(const Message& request, const Message& reply, std::uint1
   return d;
 }
 
+// ---------------------------------------------------------------- OfferBook
+
+const Offer* OfferBook::find(const MacAddress& mac) const {
+  const auto it = by_mac_.find(mac);
+  return it == by_mac_.end() ? nullptr : &it->second;
+}
+
+const MacAddress* OfferBook::holder(net::Ipv4 address) const {
+  const auto it = by_address_.find(address);
+  return it == by_address_.end() ? nullptr : &it->second;
+}
+
+void OfferBook::put(const MacAddress& mac, const Offer& offer) {
+  if (const auto it = by_address_.find(offer.address); it != by_address_.end() && it->second != mac)
+    erase(MacAddress(it->second));  // the address moved on to `mac`
+  erase(mac);
+  by_mac_.emplace(mac, offer);
+  by_address_.emplace(offer.address, mac);
+  by_expiry_.emplace(offer.until, mac);
+  addresses_.insert(offer.address);
+}
+
+bool OfferBook::erase(const MacAddress& mac) {
+  const auto it = by_mac_.find(mac);
+  if (it == by_mac_.end()) return false;
+  by_address_.erase(it->second.address);
+  by_expiry_.erase({it->second.until, mac});
+  addresses_.erase(it->second.address);
+  by_mac_.erase(it);
+  return true;
+}
+
+std::size_t OfferBook::expire(UnixTime now) {
+  std::size_t dropped = 0;
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
+    erase(MacAddress(by_expiry_.begin()->second));
+    ++dropped;
+  }
+  return dropped;
+}
+
 void expire(State& state, UnixTime now) {
-  std::erase_if(state.offers, [now](const auto& entry) { return entry.second.until <= now; });
+  state.offers.expire(now);
   std::erase_if(state.quarantine, [now](const auto& entry) { return entry.second <= now; });
 }
 
 Outcome handle(State& state, const Config& config, const Incoming& in, UnixTime now) {
+  // Offers that ran out are dropped first (cheap: the book is ordered by
+  // expiry), so every offer the address search skips is a live one.
+  state.offers.expire(now);
   const auto& request = in.message;
   const auto mac = request.mac().value_or(MacAddress{});
   if (request.op != 1) return ignore(mac, request, "not a BOOTREQUEST");

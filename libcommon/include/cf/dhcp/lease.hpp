@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "cf/cli/result.hpp"
+#include "cf/dhcp/address_set.hpp"
 #include "cf/dhcp/message.hpp"
 #include "cf/net/fd.hpp"
 #include "cf/net/ipv4.hpp"
@@ -54,10 +56,15 @@ class LeaseTable {
   const Lease* holder(net::Ipv4 address) const;  // whichever lease names the address
   const std::map<MacAddress, Lease>& all() const noexcept { return by_mac_; }
   std::size_t size() const noexcept { return by_mac_.size(); }
+  // The lowest address in [from, to] that no lease (active or expired) names.
+  std::optional<net::Ipv4> first_unleased(net::Ipv4 from, net::Ipv4 to) const {
+    return addresses_.first_absent(from, to);
+  }
 
  private:
   std::map<MacAddress, Lease> by_mac_;
   std::unordered_map<net::Ipv4, MacAddress> by_address_;
+  AddressSet addresses_;  // the keys of by_address_, as runs
 };
 
 struct LoadReport {

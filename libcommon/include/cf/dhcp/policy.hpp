@@ -5,10 +5,13 @@
 // goes (RFC 2131 4.1). No sockets, no clocks: the server passes `now` in and
 // does what the Outcome says.
 #include <map>
+#include <set>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cf/dhcp/address_set.hpp"
 #include "cf/dhcp/config.hpp"
 #include "cf/dhcp/lease.hpp"
 #include "cf/dhcp/message.hpp"
@@ -19,11 +22,38 @@ namespace cf::dhcp {
 struct Offer {
   net::Ipv4 address;
   UnixTime until = 0;
+  friend bool operator==(const Offer&, const Offer&) = default;
+};
+
+// The open offers, in memory only (an offer is a promise for seconds), found
+// by MAC, by address (who was offered it) and by expiry, so that no lookup
+// walks all of them. One offer per MAC and one per address: offering an
+// address that another MAC was offered takes it from that MAC.
+class OfferBook {
+ public:
+  const Offer* find(const MacAddress& mac) const;
+  const MacAddress* holder(net::Ipv4 address) const;  // who was offered it, expired or not
+  void put(const MacAddress& mac, const Offer& offer);
+  bool erase(const MacAddress& mac);
+  // Drops the offers with until <= now; O(dropped * log size).
+  std::size_t expire(UnixTime now);
+  // The lowest address in [from, to] offered to nobody.
+  std::optional<net::Ipv4> first_unoffered(net::Ipv4 from, net::Ipv4 to) const {
+    return addresses_.first_absent(from, to);
+  }
+  std::size_t size() const noexcept { return by_mac_.size(); }
+  bool empty() const noexcept { return by_mac_.empty(); }
+
+ private:
+  std::map<MacAddress, Offer> by_mac_;
+  std::unordered_map<net::Ipv4, MacAddress> by_address_;
+  std::set<std::pair<UnixTime, MacAddress>> by_expiry_;
+  AddressSet addresses_;
 };
 
 struct State {
   LeaseTable leases;
-  std::map<MacAddress, Offer> offers;           // in memory only: an offer is a promise for seconds
+  OfferBook offers;
   std::map<net::Ipv4, UnixTime> quarantine;     // declined addresses and when they may return
 };
 
@@ -76,6 +106,7 @@ Destination route_reply(const Message& request, const Message& reply, std::uint1
 // ones still tie a MAC to its address).
 void expire(State& state, UnixTime now);
 
+// Drops the offers that ran out by `now` (as expire() does), then decides.
 Outcome handle(State& state, const Config& config, const Incoming& incoming, UnixTime now);
 
 }  // namespace cf::dhcp
