@@ -1,0 +1,88 @@
+#pragma once
+// Phone tracking for cisco-tftpd's --events: a phone is a MAC, learned from
+// the names it requests (SEP<MAC>.cnf.xml, CTLSEP<MAC>.tlv, ITLSEP<MAC>.tlv,
+// SIP<MAC>.cnf; reference cisco-79xx.md section 3) and tied to the client IP
+// that asked. Pure bookkeeping: requests and finished transfers in, the
+// phone-level events they cause out (phone-config, load-complete,
+// loop-suspected). Names are compared ignoring case, as the server serves them.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cf/net/ipv4.hpp"
+#include "cf/tftp/transfer.hpp"
+
+namespace cf::firmware {
+class ModelCatalog;
+}
+
+namespace cf::tftp {
+
+// "SEP0011223344AA.cnf.xml" -> "0011223344AA" (upper case); nullopt if the
+// name carries no MAC.
+std::optional<std::string> mac_from_request(std::string_view file);
+
+// Files phones probe for that usually do not exist (CTLSEP<MAC>.tlv,
+// ITLSEP<MAC>.tlv, ITLFile.tlv, SEP<MAC>.cnf.xml, SIP<MAC>.cnf): a miss is
+// logged quietly, not as an error.
+bool is_quiet_probe(std::string_view file);
+
+// The phone's own configuration file: SEP<MAC>.cnf.xml or SIP<MAC>.cnf.
+bool is_phone_config(std::string_view file);
+
+struct PhoneEvent {
+  std::string event;  // "phone-config", "load-complete", "loop-suspected"
+  std::string mac;    // empty when not learned yet (loop-suspected only)
+  std::string model;  // firmware family of the loads it fetched, where known
+  std::string file;   // the config, the .loads, or the looping file
+  std::string load;   // load-complete: the load name
+  unsigned count = 0; // loop-suspected: fetches within the window
+};
+
+struct PhoneTrackerSettings {
+  unsigned loop_count = 5;  // this many fetches of one file ...
+  Duration loop_window = std::chrono::minutes(10);  // ... within this time
+  std::size_t max_phones = 65536;
+  std::size_t max_files_per_phone = 1024;
+};
+
+struct PhoneState {
+  std::string mac;
+  std::string model;
+  std::map<std::string, unsigned> completed;  // file (lower case) -> complete transfers
+  std::map<std::string, std::set<std::string>> pending_loads;  // load -> files not yet sent
+  std::map<std::string, std::deque<TimePoint>> requests;       // file -> recent request times
+  std::map<std::string, TimePoint> loop_reported;              // file -> when reported
+};
+
+class PhoneTracker {
+ public:
+  explicit PhoneTracker(PhoneTrackerSettings settings = {},
+                        const firmware::ModelCatalog* catalog = nullptr)
+      : settings_(settings), catalog_(catalog) {}
+
+  std::vector<PhoneEvent> on_request(net::Ipv4 client, std::string_view file, TimePoint now);
+  // A transfer of `file` to `client` finished with every byte acknowledged.
+  // For a .loads file, `components` are the names it lists.
+  std::vector<PhoneEvent> on_complete(net::Ipv4 client, std::string_view file,
+                                      const std::vector<std::string>* components);
+
+  const PhoneState* phone(net::Ipv4 client) const;
+  std::string mac_of(net::Ipv4 client) const;
+  const std::unordered_map<net::Ipv4, PhoneState>& phones() const noexcept { return phones_; }
+
+ private:
+  PhoneState* state_for(net::Ipv4 client);
+  PhoneTrackerSettings settings_;
+  const firmware::ModelCatalog* catalog_;
+  std::unordered_map<net::Ipv4, PhoneState> phones_;
+};
+
+}  // namespace cf::tftp

@@ -1,0 +1,122 @@
+#pragma once
+// The cisco-tftpd server: one event loop, one listening socket, and one new
+// socket (a new transfer ID, RFC 1350 section 4) per transfer. It ties the
+// codec, the negotiation, the state machines, the resolver and the phone
+// tracker to file descriptors and time; all protocol decisions live in those.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cf/net/event_loop.hpp"
+#include "cf/net/udp.hpp"
+#include "cf/tftp/options.hpp"
+#include "cf/tftp/phones.hpp"
+#include "cf/tftp/resolver.hpp"
+#include "cf/tftp/transfer.hpp"
+
+namespace cf::tftp {
+
+struct ServerConfig {
+  net::SocketAddress listen{net::Ipv4::any(), 69};
+  std::string device;  // --iface: SO_BINDTODEVICE on every socket
+  std::uint16_t port_low = 0, port_high = 0;  // --port-range; 0: ephemeral ports
+  ResolverOptions files;
+  NegotiationLimits limits;
+  Duration timeout = std::chrono::seconds(1);
+  unsigned retries = 6;
+  std::size_t max_transfers = 1000;
+  std::size_t max_per_client = 16;
+  std::string upload_dir;                   // empty: WRQ refused
+  std::uint64_t upload_max = 256ull << 20;  // bytes per upload
+  PhoneTrackerSettings phones;
+  std::size_t max_loads_bytes = 64 * 1024;  // .loads files larger than this are not parsed
+};
+
+// One active transfer, for the live view.
+struct TransferView {
+  std::uint64_t id = 0;
+  net::SocketAddress client;
+  std::string mac;
+  std::string file;
+  bool upload = false;
+  std::uint64_t size = 0;  // 0 for uploads
+  std::uint64_t bytes = 0;
+  std::uint32_t blksize = 512, windowsize = 1;
+  TimePoint started{};
+};
+
+class Server {
+ public:
+  // Every event as a JSON object (ts, event, client, ...), and one human line
+  // per event for stderr (quiet ones flagged so a front end may hide them).
+  using EventSink = std::function<void(const nlohmann::json& event)>;
+  using LogSink = std::function<void(bool quiet, const std::string& line)>;
+
+  // Binds the listening socket (throws cf::Error) and opens the roots.
+  Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogSink log,
+         const firmware::ModelCatalog* catalog = nullptr);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  net::SocketAddress listen_address() const;
+  // Stops taking requests; active transfers may finish within `grace`, then
+  // are aborted. `done` runs once nothing is left.
+  void shut_down(Duration grace, std::function<void()> done);
+
+  std::vector<TransferView> active() const;
+  std::size_t active_count() const noexcept { return transfers_.size(); }
+  const PhoneTracker& phones() const noexcept { return tracker_; }
+
+ private:
+  struct Transfer;
+  void on_request_readable();
+  void handle_request(const net::Received& from, std::span<const std::byte> datagram);
+  void start_read(const net::SocketAddress& client, std::optional<net::Ipv4> local,
+                  const Request& request);
+  void start_write(const net::SocketAddress& client, std::optional<net::Ipv4> local,
+                   const Request& request);
+  void refuse(const net::SocketAddress& client, const Request* request, ErrorCode code,
+              const std::string& message, const std::string& result, bool quiet);
+  net::UniqueFd open_transfer_socket(std::optional<net::Ipv4> local);
+  Transfer* install(std::unique_ptr<Transfer> transfer);
+  void on_transfer_readable(std::uint64_t id);
+  void on_transfer_timer(std::uint64_t id);
+  void apply(Transfer& t, const ReadStep& step);
+  void apply(Transfer& t, const WriteStep& step, std::span<const std::byte> payload);
+  bool send_block(Transfer& t, std::uint64_t block);
+  void arm(Transfer& t, std::optional<TimePoint> when);
+  void finish(std::uint64_t id, const std::string& result, const std::string& detail);
+  bool commit_upload(Transfer& t, std::string& reason);
+  void emit(nlohmann::json event, bool quiet, const std::string& line);
+  void emit_phone_events(const net::SocketAddress& client, const std::vector<PhoneEvent>& events);
+  void check_shutdown();
+
+  ServerConfig config_;
+  net::EventLoop& loop_;
+  EventSink events_;
+  LogSink log_;
+  Resolver resolver_;
+  net::UniqueFd listen_fd_;
+  net::UniqueFd upload_dir_fd_;
+  PhoneTracker tracker_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
+  std::unordered_map<net::Ipv4, std::size_t> per_client_;
+  std::uint64_t next_id_ = 1;
+  std::uint32_t next_port_offset_ = 0;
+  std::vector<std::byte> receive_buffer_;
+  std::vector<std::byte> send_buffer_;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+  std::optional<net::TimerId> grace_timer_;
+};
+
+}  // namespace cf::tftp

@@ -1,0 +1,145 @@
+#include "cf/tftp/phones.hpp"
+
+#include <cctype>
+
+#include "cf/firmware/load_name.hpp"
+
+namespace cf::tftp {
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The last path component: phones may ask with a leading / or \.
+std::string_view base_name(std::string_view file) {
+  const auto slash = file.find_last_of("/\\");
+  return slash == std::string_view::npos ? file : file.substr(slash + 1);
+}
+
+bool is_hex12(std::string_view text) {
+  if (text.size() != 12) return false;
+  for (char c : text)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+struct MacName {
+  std::string_view prefix, suffix;
+};
+constexpr MacName kMacNames[] = {
+    {"ctlsep", ".tlv"}, {"itlsep", ".tlv"}, {"sep", ".cnf.xml"}, {"sip", ".cnf"}};
+
+std::optional<std::string> match_mac(std::string_view file, bool configs_only) {
+  const auto name = lower(base_name(file));
+  for (const auto& [prefix, suffix] : kMacNames) {
+    if (configs_only && prefix != "sep" && prefix != "sip") continue;
+    if (name.size() != prefix.size() + 12 + suffix.size()) continue;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    auto mac = name.substr(prefix.size(), 12);
+    if (!is_hex12(mac)) continue;
+    for (char& c : mac) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return mac;
+  }
+  return std::nullopt;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::optional<std::string> mac_from_request(std::string_view file) {
+  return match_mac(file, false);
+}
+
+bool is_phone_config(std::string_view file) { return match_mac(file, true).has_value(); }
+
+bool is_quiet_probe(std::string_view file) {
+  return lower(base_name(file)) == "itlfile.tlv" || mac_from_request(file).has_value();
+}
+
+PhoneState* PhoneTracker::state_for(net::Ipv4 client) {
+  auto it = phones_.find(client);
+  if (it != phones_.end()) return &it->second;
+  if (phones_.size() >= settings_.max_phones) return nullptr;
+  return &phones_[client];
+}
+
+const PhoneState* PhoneTracker::phone(net::Ipv4 client) const {
+  auto it = phones_.find(client);
+  return it == phones_.end() ? nullptr : &it->second;
+}
+
+std::string PhoneTracker::mac_of(net::Ipv4 client) const {
+  const auto* state = phone(client);
+  return state ? state->mac : std::string();
+}
+
+std::vector<PhoneEvent> PhoneTracker::on_request(net::Ipv4 client, std::string_view file,
+                                                 TimePoint now) {
+  std::vector<PhoneEvent> events;
+  auto* state = state_for(client);
+  if (!state) return events;
+  if (auto mac = mac_from_request(file)) state->mac = *mac;
+  const auto key = lower(base_name(file));
+  if (state->requests.size() >= settings_.max_files_per_phone && !state->requests.contains(key))
+    return events;
+  auto& times = state->requests[key];
+  times.push_back(now);
+  while (!times.empty() && now - times.front() > settings_.loop_window) times.pop_front();
+  while (times.size() > settings_.loop_count) times.pop_front();
+  if (settings_.loop_count > 0 && times.size() >= settings_.loop_count) {
+    // Reported once per window, not on every further fetch.
+    auto reported = state->loop_reported.find(key);
+    if (reported == state->loop_reported.end() || now - reported->second > settings_.loop_window) {
+      state->loop_reported[key] = now;
+      events.push_back({"loop-suspected", state->mac, state->model, std::string(base_name(file)),
+                        {}, static_cast<unsigned>(times.size())});
+    }
+  }
+  return events;
+}
+
+std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_view file,
+                                                  const std::vector<std::string>* components) {
+  std::vector<PhoneEvent> events;
+  auto* state = state_for(client);
+  if (!state) return events;
+  const auto base = base_name(file);
+  const auto key = lower(base);
+  if (state->completed.size() < settings_.max_files_per_phone || state->completed.contains(key))
+    ++state->completed[key];
+  if (is_phone_config(file))
+    events.push_back({"phone-config", state->mac, state->model, std::string(base), {}, 0});
+  if (ends_with(key, ".loads") && components) {
+    const auto load = std::string(base.substr(0, base.size() - 6));
+    if (catalog_) {
+      if (auto parsed = firmware::parse_load_name(load, *catalog_)) state->model = parsed->family;
+    }
+    std::set<std::string> missing;
+    for (const auto& name : *components) {
+      const auto component = lower(base_name(name));
+      if (!state->completed.contains(component)) missing.insert(component);
+    }
+    if (missing.empty())
+      events.push_back({"load-complete", state->mac, state->model, std::string(base), load, 0});
+    else
+      state->pending_loads[load] = std::move(missing);
+  }
+  for (auto it = state->pending_loads.begin(); it != state->pending_loads.end();) {
+    if (it->second.erase(key) && it->second.empty()) {
+      events.push_back({"load-complete", state->mac, state->model, it->first + ".loads", it->first, 0});
+      it = state->pending_loads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return events;
+}
+
+}  // namespace cf::tftp
