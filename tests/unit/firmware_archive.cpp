@@ -49,3 +49,223 @@ TEST_CASE("sniff_container finds archives from their content") {
   sgn[13] = 'x';
   CHECK(sniff(sgn) == ContainerKind::none);
 }
+
+// ---- Extractor: real archives written with libarchive into a temporary dir ----
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "cf/cli/error.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "cf-unit-archive-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::error_code ec; fs::remove_all(path, ec); }
+};
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+
+// format: "zip" or "tar" (pax); each entry a regular file.
+void write_archive(const fs::path& path, const std::string& format, const Entries& entries) {
+  archive* a = archive_write_new();
+  REQUIRE(a != nullptr);
+  REQUIRE((format == "zip" ? archive_write_set_format_zip(a) : archive_write_set_format_pax_restricted(a)) ==
+          ARCHIVE_OK);
+  REQUIRE(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK);
+  for (const auto& [name, bytes] : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(bytes.size()));
+    REQUIRE(archive_write_header(a, e) == ARCHIVE_OK);
+    REQUIRE(archive_write_data(a, bytes.data(), bytes.size()) == static_cast<la_ssize_t>(bytes.size()));
+    archive_entry_free(e);
+  }
+  REQUIRE(archive_write_close(a) == ARCHIVE_OK);
+  archive_write_free(a);
+}
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Incompressible bytes, several of the extractor's 256 KiB blocks long.
+std::string noise(std::size_t size, unsigned seed) {
+  std::string out(size, '\0');
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& c : out) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return out;
+}
+
+std::size_t files_in(const fs::path& dir) {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+}
+
+}  // namespace
+
+TEST_CASE("Extractor: the same file in two archives is staged once and shared") {
+  TempDir tmp;
+  const auto image = noise(700'000, 1);
+  write_archive(tmp.path / "a.zip", "zip", {{"apps41.sbn", image}, {"a.loads", "apps41.sbn\n"}});
+  write_archive(tmp.path / "b.tar", "tar", {{"usr/local/cm/tftp/apps41.sbn", image}});
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  extractor.add(tmp.path / "a.zip");
+  extractor.add(tmp.path / "b.tar");
+  const auto& files = extractor.files();
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].name == "apps41.sbn");
+  CHECK(files[2].name == "apps41.sbn");
+  CHECK(files[2].path == files[0].path);                  // compared, not written again
+  CHECK(files[2].origin() == (tmp.path / "b.tar").string() + ": usr/local/cm/tftp/apps41.sbn");
+  CHECK(files_in(tmp.path / "stage") == 2);               // apps41.sbn and a.loads
+  CHECK(read_all(files[2].path) == image);
+  CHECK(extractor.staged_bytes() == 2 * image.size() + 11);  // --max-bytes counts what was unpacked
+}
+
+TEST_CASE("Extractor: same name and size but other bytes get a file of their own, byte-exact") {
+  TempDir tmp;
+  const auto image = noise(700'000, 2);
+  auto last_differs = image;
+  last_differs.back() = static_cast<char>(last_differs.back() ^ 1);  // past the first blocks: the prefix is copied
+  auto first_differs = image;
+  first_differs.front() = static_cast<char>(first_differs.front() ^ 1);
+  auto middle_differs = image;
+  middle_differs[300'000] = static_cast<char>(middle_differs[300'000] ^ 0x80);
+  write_archive(tmp.path / "1.zip", "zip", {{"x.sbn", image}});
+  write_archive(tmp.path / "2.zip", "zip", {{"x.sbn", last_differs}});
+  write_archive(tmp.path / "3.tar", "tar", {{"x.sbn", first_differs}});
+  write_archive(tmp.path / "4.tar", "tar", {{"x.sbn", middle_differs}});
+  write_archive(tmp.path / "5.tar", "tar", {{"x.sbn", image.substr(0, 500'000)}});  // a shorter one
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  for (const auto* name : {"1.zip", "2.zip", "3.tar", "4.tar", "5.tar"}) extractor.add(tmp.path / name);
+  const auto& files = extractor.files();
+  REQUIRE(files.size() == 5);
+  std::set<fs::path> paths;
+  for (const auto& file : files) paths.insert(file.path);
+  CHECK(paths.size() == 5);
+  CHECK(files_in(tmp.path / "stage") == 5);
+  CHECK(read_all(files[0].path) == image);
+  CHECK(read_all(files[1].path) == last_differs);
+  CHECK(read_all(files[2].path) == first_differs);
+  CHECK(read_all(files[3].path) == middle_differs);
+  CHECK(read_all(files[4].path) == image.substr(0, 500'000));
+  CHECK(files[4].size == 500'000);
+}
+
+TEST_CASE("Extractor: a loose file in a directory input shares the staged copy from an archive") {
+  TempDir tmp;
+  const auto image = noise(300'000, 3);
+  write_archive(tmp.path / "a.zip", "zip", {{"P00308000900.sbn", image}});
+  fs::create_directory(tmp.path / "loose");
+  std::ofstream(tmp.path / "loose" / "P00308000900.sbn", std::ios::binary) << image;
+  std::ofstream(tmp.path / "loose" / "P00308000900.bin", std::ios::binary) << "bin";
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  extractor.add(tmp.path / "a.zip");
+  extractor.add(tmp.path / "loose");
+  const auto& files = extractor.files();
+  REQUIRE(files.size() == 3);
+  CHECK(files[2].name == "P00308000900.sbn");
+  CHECK(files[2].path == files[0].path);
+  CHECK(read_all(files[1].path) == "bin");
+  CHECK(files_in(tmp.path / "stage") == 2);
+}
+
+TEST_CASE("Extractor: --max-bytes counts every copy, shared or not") {
+  TempDir tmp;
+  const auto image = noise(600'000, 4);
+  write_archive(tmp.path / "a.zip", "zip", {{"x.sbn", image}});
+  write_archive(tmp.path / "b.zip", "zip", {{"x.sbn", image}});
+  fs::create_directory(tmp.path / "stage");
+  ExtractLimits limits;
+  limits.max_bytes = 1'000'000;
+  Extractor extractor(tmp.path / "stage", limits);
+  extractor.add(tmp.path / "a.zip");
+  CHECK_THROWS_AS(extractor.add(tmp.path / "b.zip"), cf::VerificationError);
+}
+
+TEST_CASE("Extractor: a nested archive is read and its staged copy removed; its files are shared") {
+  TempDir tmp;
+  const auto image = noise(400'000, 5);
+  write_archive(tmp.path / "inner.tar", "tar", {{"SIP41.loads", "apps41.sbn\n"}, {"apps41.sbn", image}});
+  write_archive(tmp.path / "outer.zip", "zip",
+                {{"7941/SIP/inner.tar", file_bytes(tmp.path / "inner.tar")}, {"apps41.sbn", image}});
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  extractor.add(tmp.path / "outer.zip");
+  const auto& files = extractor.files();
+  REQUIRE(files.size() == 3);
+  CHECK(files[0].name == "SIP41.loads");
+  CHECK(files[1].origin() == (tmp.path / "outer.zip").string() + ": 7941/SIP/inner.tar > apps41.sbn");
+  CHECK(files[2].path == files[1].path);
+  CHECK(files_in(tmp.path / "stage") == 2);  // the inner tar is gone
+  CHECK(extractor.staged_bytes() == 2 * image.size() + 11);
+}
+
+TEST_CASE("Extractor: holes of a sparse tar entry come out as zeros and count toward the limits") {
+  TempDir tmp;
+  const auto path = tmp.path / "sparse.tar";
+  {
+    archive* a = archive_write_new();
+    REQUIRE(archive_write_set_format_pax(a) == ARCHIVE_OK);
+    REQUIRE(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK);
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, "holes.sbn");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, 3 * 65536);
+    archive_entry_sparse_add_entry(e, 65536, 1000);  // data only at 64 KiB .. +1000
+    REQUIRE(archive_write_header(a, e) == ARCHIVE_OK);
+    // The pax writer takes the whole file and stores only the bytes outside the holes.
+    std::string logical(3 * 65536, '\0');
+    logical.replace(65536, 1000, std::string(1000, 'd'));
+    REQUIRE(archive_write_data(a, logical.data(), logical.size()) == static_cast<la_ssize_t>(logical.size()));
+    archive_entry_free(e);
+    REQUIRE(archive_write_close(a) == ARCHIVE_OK);
+    archive_write_free(a);
+  }
+  REQUIRE(fs::file_size(path) < 65536);  // stored sparse: the holes are not in the archive
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  extractor.add(path);
+  REQUIRE(extractor.files().size() == 1);
+  std::string expected(3 * 65536, '\0');
+  expected.replace(65536, 1000, std::string(1000, 'd'));
+  CHECK(read_all(extractor.files()[0].path) == expected);
+  CHECK(extractor.files()[0].size == expected.size());
+
+  TempDir tmp2;
+  fs::create_directory(tmp2.path / "stage");
+  ExtractLimits limits;
+  limits.max_bytes = 100'000;  // 1000 bytes of data, but 196608 once the holes are filled
+  Extractor limited(tmp2.path / "stage", limits);
+  CHECK_THROWS_AS(limited.add(path), cf::VerificationError);
+}

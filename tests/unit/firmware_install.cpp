@@ -158,3 +158,51 @@ TEST_CASE("plan_loads: a component missing from the inputs is reported with its 
   write(root.path / "P00308000900.sb2", "sb2");
   CHECK(plan_loads(files, root.path, false, diagnostics).complete());
 }
+
+TEST_CASE("same_content: sizes first, then every block; a shared path or inode is the same file") {
+  TempDir dir;
+  std::string big(600'000, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 251);
+  write(dir.path / "a", big);
+  write(dir.path / "b", big);
+  CHECK(same_content(dir.path / "a", dir.path / "b"));
+  CHECK(same_content(dir.path / "a", dir.path / "a"));
+  fs::create_hard_link(dir.path / "a", dir.path / "a-link");
+  CHECK(same_content(dir.path / "a", dir.path / "a-link"));
+
+  auto last = big;
+  last.back() = static_cast<char>(last.back() ^ 1);  // in the third 256 KiB block
+  write(dir.path / "last", last);
+  CHECK_FALSE(same_content(dir.path / "a", dir.path / "last"));
+  auto first = big;
+  first.front() = static_cast<char>(first.front() ^ 1);
+  write(dir.path / "first", first);
+  CHECK_FALSE(same_content(dir.path / "a", dir.path / "first"));
+  write(dir.path / "short", big.substr(0, big.size() - 1));
+  CHECK_FALSE(same_content(dir.path / "a", dir.path / "short"));
+  write(dir.path / "block", big.substr(0, 256 * 1024));  // exactly one block
+  write(dir.path / "block2", big.substr(0, 256 * 1024));
+  CHECK(same_content(dir.path / "block", dir.path / "block2"));
+  write(dir.path / "empty", "");
+  write(dir.path / "empty2", "");
+  CHECK(same_content(dir.path / "empty", dir.path / "empty2"));
+  CHECK_FALSE(same_content(dir.path / "a", dir.path / "missing"));
+  CHECK_FALSE(same_content(dir.path / "missing", dir.path / "missing2"));
+}
+
+TEST_CASE("plan_loads: copies that share one staging file (identical in several inputs) are no conflict") {
+  TempDir staging, root;
+  write_load(staging.path);
+  std::vector<StagedFile> files;
+  for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"})
+    files.push_back(staged(staging.path, name));
+  auto again = staged(staging.path, "P00308000900.sbn");
+  again.input = "other.zip";
+  files.push_back(again);
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  const auto plan = plan_loads(files, root.path, false, diagnostics);
+  CHECK(plan.complete());
+  CHECK(plan.files.at("P00308000900.sbn")->input == "test.zip");  // the first copy is the one planned
+  CHECK(sink.str().empty());
+}

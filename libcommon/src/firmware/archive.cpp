@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <system_error>
 
 #include <archive.h>
@@ -21,7 +22,9 @@ namespace cf::firmware {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::size_t kBlock = 64 * 1024;
+// Read and write in large blocks: fewer system calls, and libarchive hands out
+// its own blocks (archive_read_data_block), so entry bytes are never copied twice.
+constexpr std::size_t kBlock = 256 * 1024;
 constexpr std::size_t kSniff = 4096;
 
 class Fd {
@@ -31,9 +34,9 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const noexcept { return fd_; }
-  void reset() {
+  void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    fd_ = fd;
   }
 
  private:
@@ -42,13 +45,137 @@ class Fd {
 
 std::string errno_text(int error) { return std::generic_category().message(error); }
 
+void write_all(int fd, const char* data, std::size_t size, const fs::path& path) {
+  while (size > 0) {
+    const auto n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(n < 0 ? errno : ENOSPC)));
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+// Reads exactly `size` bytes at `offset` (fewer only at the end of the file).
+std::size_t pread_full(int fd, char* data, std::size_t size, std::uint64_t offset, const fs::path& path) {
+  std::size_t done = 0;
+  while (done < size) {
+    const auto n = ::pread(fd, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+// Where one entry's bytes go. The same firmware file comes in many archives (an
+// apps41 image is in the SCCP41, the SIP41 and a bundle zip): when a file of the
+// same name and size is staged already, the entry is compared with it block by
+// block instead of written again; only at the first differing byte does it get
+// a staging file of its own (the bytes so far copied from the twin). A written
+// file's writeback is started when it is done, so the fsyncs before the renames
+// find the data on disk already (see install()).
+class StagingSink {
+ public:
+  StagingSink(fs::path target, const StagedFile* twin) : target_(std::move(target)) {
+    head_.reserve(kSniff);
+    if (twin != nullptr) {
+      twin_.reset(::open(twin->path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (twin_.get() >= 0) {
+        twin_path_ = twin->path;
+        twin_size_ = twin->size;
+      }
+    }
+    if (twin_.get() < 0) open_target();
+  }
+
+  void append(const char* data, std::size_t size) {
+    if (head_.size() < kSniff) {
+      const auto take = std::min(size, kSniff - head_.size());
+      const auto* bytes = reinterpret_cast<const std::byte*>(data);
+      head_.insert(head_.end(), bytes, bytes + take);
+    }
+    if (twin_.get() >= 0 && !matches_twin(data, size)) diverge();
+    if (out_.get() >= 0) write_all(out_.get(), data, size, target_);
+    position_ += size;
+  }
+
+  // Appends `size` zero bytes (a hole in a sparse entry).
+  void append_zeros(std::uint64_t size) {
+    static const std::vector<char> zeros(kBlock);
+    while (size > 0) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size, zeros.size()));
+      append(zeros.data(), n);
+      size -= n;
+    }
+  }
+
+  std::uint64_t size() const noexcept { return position_; }
+  std::span<const std::byte> head() const noexcept { return head_; }
+  // True if the bytes went to a file of their own (false: the twin holds them).
+  bool owns_file() const noexcept { return twin_.get() < 0; }
+
+  // Closes the entry and says where its bytes are. `durable`: start writing the
+  // file back now (it will be installed; a nested archive will not).
+  fs::path finish(bool durable) {
+    if (twin_.get() >= 0 && position_ != twin_size_) diverge();
+    if (twin_.get() >= 0) return twin_path_;
+    // A hint only: install() fsyncs each file before it is renamed into place.
+    if (durable) (void)::sync_file_range(out_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    out_.reset();
+    return target_;
+  }
+
+ private:
+  void open_target() {
+    out_.reset(::open(target_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (out_.get() < 0) throw Error(fmt::format("{}: {}", target_.string(), errno_text(errno)));
+  }
+
+  bool matches_twin(const char* data, std::size_t size) {
+    if (position_ + size > twin_size_) return false;
+    compare_.resize(std::min(size, kBlock));
+    for (std::size_t done = 0; done < size;) {
+      const auto n = std::min(size - done, compare_.size());
+      if (pread_full(twin_.get(), compare_.data(), n, position_ + done, twin_path_) != n ||
+          std::memcmp(compare_.data(), data + done, n) != 0)
+        return false;
+      done += n;
+    }
+    return true;
+  }
+
+  // The entry is not the twin after all: give it a file with the bytes so far.
+  void diverge() {
+    open_target();
+    compare_.resize(kBlock);
+    for (std::uint64_t done = 0; done < position_;) {
+      const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(position_ - done, compare_.size()));
+      const auto n = pread_full(twin_.get(), compare_.data(), want, done, twin_path_);
+      if (n != want) throw Error(fmt::format("{}: changed while it was read", twin_path_.string()));
+      write_all(out_.get(), compare_.data(), n, target_);
+      done += n;
+    }
+    twin_.reset();
+  }
+
+  fs::path target_;
+  Fd out_;
+  Fd twin_;
+  fs::path twin_path_;
+  std::uint64_t twin_size_ = 0;
+  std::uint64_t position_ = 0;
+  std::vector<std::byte> head_;
+  std::vector<char> compare_;
+};
+
 // Reads a file from `base` on: libarchive's read/seek/skip callbacks over a
 // window of the file, so a signature header before the gzip is invisible.
 struct Window {
   int fd = -1;
   std::int64_t base = 0;
   std::int64_t size = 0;  // bytes after base
-  std::array<char, kBlock> buffer{};
+  std::vector<char> buffer = std::vector<char>(kBlock);
   const std::function<void(std::uint64_t)>* progress = nullptr;
 
   std::int64_t position() const { return ::lseek(fd, 0, SEEK_CUR) - base; }
@@ -185,6 +312,20 @@ void Extractor::add(const fs::path& input) {
   read_container(input, offset, context, {}, 0);
 }
 
+const StagedFile* Extractor::twin_of(const std::string& name, std::optional<std::uint64_t> size) const {
+  if (!size) return nullptr;
+  const auto it = by_name_.find(name);
+  if (it == by_name_.end()) return nullptr;
+  for (auto index = it->second.rbegin(); index != it->second.rend(); ++index)
+    if (files_[*index].size == *size) return &files_[*index];
+  return nullptr;
+}
+
+void Extractor::keep(StagedFile file) {
+  by_name_[file.name].push_back(files_.size());
+  files_.push_back(std::move(file));
+}
+
 void Extractor::add_directory(const fs::path& dir, const std::string& input) {
   std::error_code ec;
   std::vector<fs::path> entries;
@@ -202,24 +343,23 @@ void Extractor::add_directory(const fs::path& dir, const std::string& input) {
     }
     Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (in.get() < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
-    const auto target = next_staging_path();
-    Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (out.get() < 0) throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
-    std::uint64_t size = 0;
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
+    StagingSink sink(next_staging_path(), twin_of(name, static_cast<std::uint64_t>(st.st_size)));
     while (true) {
       const auto n = ::read(in.get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
       if (n == 0) break;
-      size += static_cast<std::uint64_t>(n);
-      if (staged_bytes_ + size > limits_.max_bytes)
+      if (staged_bytes_ + sink.size() + static_cast<std::uint64_t>(n) > limits_.max_bytes)
         throw VerificationError(fmt::format("{}: more than --max-bytes ({}) in total", path.string(),
                                             limits_.max_bytes));
-      if (::write(out.get(), buffer.data(), static_cast<std::size_t>(n)) != n)
-        throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
+      sink.append(buffer.data(), static_cast<std::size_t>(n));
     }
+    const auto size = sink.size();
+    auto staged_path = sink.finish(true);
     staged_bytes_ += size;
-    files_.push_back(StagedFile{name, input, {name}, target, size});
+    keep(StagedFile{name, input, {name}, std::move(staged_path), size});
   }
 }
 
@@ -265,7 +405,6 @@ void Extractor::read_container(const fs::path& file, std::uint64_t offset, Conte
   const std::uint64_t container_size = static_cast<std::uint64_t>(std::max<std::int64_t>(window.size, 0));
   const std::uint64_t expansion_limit = std::max(limits_.max_ratio * container_size, limits_.ratio_floor);
   std::uint64_t expanded = 0;
-  std::vector<char> buffer(kBlock);
 
   while (true) {
     archive_entry* entry = nullptr;
@@ -299,48 +438,59 @@ void Extractor::read_container(const fs::path& file, std::uint64_t offset, Conte
             limits_.max_bytes));
     }
 
-    const auto target = next_staging_path();
-    std::uint64_t size = 0;
-    {
-      Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-      if (out.get() < 0) throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
-      while (true) {
-        const auto n = archive_read_data(a, buffer.data(), buffer.size());
-        if (n == 0) break;
-        if (n < 0)
-          throw VerificationError(fmt::format("{}: broken archive (truncated or corrupt): {}", where(member),
-                                              archive_error_string(a) ? archive_error_string(a) : "read error"));
-        size += static_cast<std::uint64_t>(n);
-        expanded += static_cast<std::uint64_t>(n);
-        if (staged_bytes_ + size > limits_.max_bytes)
-          throw VerificationError(fmt::format("{}: refused: more than --max-bytes ({}) in total",
-                                              where(member), limits_.max_bytes));
-        if (expanded > expansion_limit)
-          throw VerificationError(fmt::format(
-              "{}: refused: expands past {} bytes from a {}-byte container (compression ratio above {}:1)",
-              where(member), expansion_limit, container_size, limits_.max_ratio));
-        if (::write(out.get(), buffer.data(), static_cast<std::size_t>(n)) != n)
-          throw Error(fmt::format("{}: {}", target.string(), errno_text(errno)));
-      }
+    std::optional<std::uint64_t> declared;
+    if (archive_entry_size_is_set(entry)) declared = static_cast<std::uint64_t>(archive_entry_size(entry));
+    StagingSink sink(next_staging_path(), twin_of(*base, declared));
+    // Holes count as the bytes they expand to (a sparse entry's trailing hole is
+    // reported by no block: it runs to the declared size).
+    const auto grow_to = [&](std::uint64_t at, std::size_t length) {
+      const std::uint64_t hole = at - sink.size();
+      const std::uint64_t grow = hole + length;
+      expanded += grow;
+      if (staged_bytes_ + sink.size() + grow > limits_.max_bytes)
+        throw VerificationError(fmt::format("{}: refused: more than --max-bytes ({}) in total",
+                                            where(member), limits_.max_bytes));
+      if (expanded > expansion_limit)
+        throw VerificationError(fmt::format(
+            "{}: refused: expands past {} bytes from a {}-byte container (compression ratio above {}:1)",
+            where(member), expansion_limit, container_size, limits_.max_ratio));
+      if (hole > 0) sink.append_zeros(hole);
+    };
+    while (true) {
+      const void* block = nullptr;
+      std::size_t length = 0;
+      la_int64_t at = 0;
+      const int status = archive_read_data_block(a, &block, &length, &at);
+      if (status == ARCHIVE_EOF) break;
+      if (status < ARCHIVE_WARN || at < 0 || static_cast<std::uint64_t>(at) < sink.size())
+        throw VerificationError(fmt::format("{}: broken archive (truncated or corrupt): {}", where(member),
+                                            archive_error_string(a) ? archive_error_string(a) : "read error"));
+      grow_to(static_cast<std::uint64_t>(at), length);
+      sink.append(static_cast<const char*>(block), length);
     }
-    if (archive_entry_size_is_set(entry) && static_cast<std::uint64_t>(archive_entry_size(entry)) != size)
+    if (declared && archive_entry_sparse_count(entry) > 0 && *declared > sink.size()) grow_to(*declared, 0);
+    const std::uint64_t size = sink.size();
+    if (declared && *declared != size)
       throw VerificationError(fmt::format("{}: refused: declares {} bytes but holds {}", where(member),
-                                          archive_entry_size(entry), size));
+                                          *declared, size));
     staged_bytes_ += size;
 
     auto chain = members;
     chain.push_back(member);
-    const auto head = is_firmware_image_name(*base) ? std::vector<std::byte>{} : read_head(target);
-    const auto kind = sniff_container(head);
+    const auto kind = is_firmware_image_name(*base) ? ContainerKind::none : sniff_container(sink.head());
+    const auto target = sink.finish(kind == ContainerKind::none);
     if (kind != ContainerKind::none) {
-      const std::uint64_t inner_offset = kind == ContainerKind::signed_gzip ? *signature_header_length(head) : 0;
+      const std::uint64_t inner_offset =
+          kind == ContainerKind::signed_gzip ? *signature_header_length(sink.head()) : 0;
       read_container(target, inner_offset, context, chain, depth + 1);
-      std::error_code ec;
-      fs::remove(target, ec);
+      if (sink.owns_file()) {
+        std::error_code ec;
+        fs::remove(target, ec);
+      }
       staged_bytes_ -= size;
       continue;
     }
-    files_.push_back(StagedFile{std::move(base).value(), context.input, std::move(chain), target, size});
+    keep(StagedFile{std::move(base).value(), context.input, std::move(chain), target, size});
   }
 }
 

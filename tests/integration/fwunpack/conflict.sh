@@ -27,6 +27,15 @@ set -e
 cf_assert_eq 1 "$rc" "two inputs disagreeing without --force"
 cf_assert_contains "$(cat "$tmp/err")" "P00308000900.sb2: $zip: P00308000900.sb2 and $tmp/other: P00308000900.sb2 have different bytes"
 
+# Both inputs in one run with --force: the later wins, byte for byte (same size, so
+# fwunpack first compares it with the earlier copy, then writes its own from byte 1000 on).
+fresh="$tmp/fresh"; mkdir "$fresh"
+"$FWUNPACK" "$zip" "$tmp/other" -C "$fresh" --force >/dev/null 2>"$tmp/err" || cf_fail "--force, two inputs: $(cat "$tmp/err")"
+cf_assert_contains "$(cat "$tmp/err")" "--force: the later one wins"
+cf_assert_file_sha256_eq "$tmp/other/P00308000900.sb2" "$fresh/P00308000900.sb2"
+cf_assert_file_sha256_eq "$tmp/other/P00308000900.bin" "$fresh/P00308000900.bin"
+[[ -z "$(ls -A "$fresh" | grep '^\.fwunpack-' || true)" ]] || cf_fail "staging left behind"
+
 exec 7<"$root/P00308000900.sb2"   # a reader holding the old file
 "$FWUNPACK" "$tmp/other" -C "$root" --force >/dev/null 2>"$tmp/err" || cf_fail "--force: $(cat "$tmp/err")"
 cf_assert_file_sha256_eq "$tmp/other/P00308000900.sb2" "$root/P00308000900.sb2"

@@ -4,9 +4,14 @@
 // nested in archives, and already-extracted directories. Every regular file
 // is streamed into a staging directory under its base name's identity; hostile
 // entries are refused with a cf::VerificationError naming input and entry.
+// An entry with the same name and bytes as one staged already (the same image
+// in several archives) is compared, not written again: both StagedFiles then
+// share one path.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,11 +67,15 @@ class Extractor {
                       std::vector<std::string> members, int depth);
   void add_directory(const std::filesystem::path& dir, const std::string& input);
   std::filesystem::path next_staging_path();
+  // A staged file of this name and size whose bytes a new entry may share, or null.
+  const StagedFile* twin_of(const std::string& name, std::optional<std::uint64_t> size) const;
+  void keep(StagedFile file);
 
   std::filesystem::path staging_;
   ExtractLimits limits_;
   std::function<void(std::uint64_t)> progress_;
   std::vector<StagedFile> files_;
+  std::map<std::string, std::vector<std::size_t>> by_name_;  // name -> indexes into files_
   std::uint64_t staged_bytes_ = 0;
   std::uint64_t counter_ = 0;
 };
