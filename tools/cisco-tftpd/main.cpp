@@ -11,7 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <regex>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -119,11 +119,15 @@ int run(const Options& o) {
   config.listen = *listen;
   config.device = o.iface;
   if (!o.port_range.empty()) {
-    static const std::regex pattern(R"(^(\d{1,5}):(\d{1,5})$)");
-    std::smatch m;
-    if (!std::regex_match(o.port_range, m, pattern))
+    const auto colon = o.port_range.find(':');
+    unsigned lo = 0, hi = 0;
+    const auto number = [](std::string_view text, unsigned& out) {
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+    };
+    if (colon == std::string::npos || !number(std::string_view(o.port_range).substr(0, colon), lo) ||
+        !number(std::string_view(o.port_range).substr(colon + 1), hi))
       throw cf::UsageError("--port-range: expected LO:HI, e.g. 50000:50999");
-    const auto lo = std::stoul(m[1]), hi = std::stoul(m[2]);
     if (lo == 0 || hi > 65535 || lo > hi)
       throw cf::UsageError("--port-range: need 1 <= LO <= HI <= 65535");
     config.port_low = static_cast<std::uint16_t>(lo);
