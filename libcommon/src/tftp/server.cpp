@@ -301,6 +301,33 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
   return raw;
 }
 
+// What a read and a write share: their own socket (a new TID, RFC 1350 section 4),
+// or "busy" to the client when no port is free.
+std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress& client,
+                                                       std::optional<net::Ipv4> local,
+                                                       const Request& request, Negotiated negotiated) {
+  auto socket = open_transfer_socket(local);
+  if (!socket) {
+    refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
+    return nullptr;
+  }
+  auto t = std::make_unique<Transfer>();
+  t->id = next_id_++;
+  t->client = client;
+  t->socket = std::move(socket);
+  t->file = request.filename;
+  t->mode = request.mode;
+  t->negotiated = std::move(negotiated);
+  t->started = loop_.clock().now();
+  return t;
+}
+
+// RFC 2349: the client's timeout option, else --timeout.
+Duration Server::retransmit_timeout(const Negotiated& negotiated) const {
+  return negotiated.timeout_seconds ? Duration(std::chrono::seconds(*negotiated.timeout_seconds))
+                                    : config_.timeout;
+}
+
 void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv4> local,
                         const Request& request) {
   auto found = resolver_.open(request.filename);
@@ -317,19 +344,8 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
            "option-refused", false);
     return;
   }
-  auto socket = open_transfer_socket(local);
-  if (!socket) {
-    refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
-    return;
-  }
-  auto t = std::make_unique<Transfer>();
-  t->id = next_id_++;
-  t->client = client;
-  t->socket = std::move(socket);
-  t->file = request.filename;
-  t->mode = request.mode;
-  t->negotiated = std::move(*negotiation.accepted);
-  t->started = loop_.clock().now();
+  auto t = new_transfer(client, local, request, std::move(*negotiation.accepted));
+  if (!t) return;
   t->source = std::move(*found.file);
   t->path = t->source.path;
   ReadSettings settings;
@@ -340,9 +356,7 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   settings.windowsize = t->negotiated.windowsize;
   settings.rollover = t->negotiated.rollover;
   settings.send_oack = !t->negotiated.oack.empty();
-  settings.timeout = t->negotiated.timeout_seconds
-                         ? Duration(std::chrono::seconds(*t->negotiated.timeout_seconds))
-                         : config_.timeout;
+  settings.timeout = retransmit_timeout(t->negotiated);
   settings.max_retries = config_.retries;
   t->read = make_read_transfer(settings);
   t->packet.resize(4 + settings.blksize);
@@ -383,13 +397,8 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
            "too-large", false);
     return;
   }
-  auto socket = open_transfer_socket(local);
-  if (!socket) {
-    refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
-    return;
-  }
-  auto t = std::make_unique<Transfer>();
-  t->id = next_id_++;
+  auto t = new_transfer(client, local, request, std::move(*negotiation.accepted));
+  if (!t) return;
   t->temp_name = fmt::format(".cisco-tftpd.{}.{}.part", ::getpid(), t->id);
   const int fd = ::openat(upload_dir_fd_.get(), t->temp_name.c_str(),
                           O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -401,20 +410,12 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
   }
   t->temp_fd.reset(fd);
   t->upload = true;
-  t->client = client;
-  t->socket = std::move(socket);
-  t->file = request.filename;
   t->path = name;
-  t->mode = request.mode;
-  t->negotiated = std::move(*negotiation.accepted);
-  t->started = loop_.clock().now();
   WriteSettings settings;
   settings.blksize = t->negotiated.blksize;
   settings.rollover = t->negotiated.rollover;
   settings.send_oack = !t->negotiated.oack.empty();
-  settings.timeout = t->negotiated.timeout_seconds
-                         ? Duration(std::chrono::seconds(*t->negotiated.timeout_seconds))
-                         : config_.timeout;
+  settings.timeout = retransmit_timeout(t->negotiated);
   settings.max_retries = config_.retries;
   settings.max_size = config_.upload_max;
   t->write = make_write_transfer(settings);

@@ -87,6 +87,10 @@ class Server {
   void refuse(const net::SocketAddress& client, const Request* request, ErrorCode code,
               const std::string& message, const std::string& result, bool quiet);
   net::UniqueFd open_transfer_socket(std::optional<net::Ipv4> local);
+  std::unique_ptr<Transfer> new_transfer(const net::SocketAddress& client,
+                                         std::optional<net::Ipv4> local, const Request& request,
+                                         Negotiated negotiated);
+  Duration retransmit_timeout(const Negotiated& negotiated) const;
   Transfer* install(std::unique_ptr<Transfer> transfer);
   void on_transfer_readable(std::uint64_t id);
   void on_transfer_timer(std::uint64_t id);
