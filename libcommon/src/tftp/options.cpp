@@ -1,4 +1,5 @@
 #include "cf/tftp/options.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,13 +7,6 @@
 
 namespace cf::tftp {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 NegotiationResult refuse(std::string reason) {
   NegotiationResult result;
   result.failure.reason = std::move(reason);
@@ -44,7 +38,7 @@ NegotiationResult negotiate(const Request& request, const NegotiationLimits& lim
   std::optional<std::size_t> window_option;
   const bool netascii = request.mode == Mode::netascii;
   for (const auto& [name, value] : request.options) {
-    const auto key = lower(name);
+    const auto key = to_lower(name);
     if (!is_known(key)) continue;  // RFC 2347: unknown options are ignored
     if (!seen.insert(key).second) return refuse("option " + key + " sent twice");
     const auto number = parse_decimal(value);

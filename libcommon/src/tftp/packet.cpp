@@ -1,4 +1,5 @@
 #include "cf/tftp/packet.hpp"
+#include "cf/cli/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +7,6 @@
 
 namespace cf::tftp {
 namespace {
-
 std::uint16_t read_u16(std::span<const std::byte> bytes, std::size_t at) {
   return static_cast<std::uint16_t>(std::to_integer<unsigned>(bytes[at]) << 8 |
                                     std::to_integer<unsigned>(bytes[at + 1]));
@@ -34,12 +34,6 @@ std::optional<std::string> read_string(std::span<const std::byte> bytes, std::si
   return text;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 ParseResult fail(ErrorCode code, std::string reason) {
   return ParseResult{ParseFailure{code, std::move(reason)}};
 }
@@ -55,7 +49,7 @@ ParseResult parse_request(Opcode opcode, std::span<const std::byte> bytes) {
   if (!mode) return fail(ErrorCode::illegal_operation, "mode is missing or not NUL-terminated");
   request.filename = std::move(*filename);
   request.mode_text = *mode;
-  const auto mode_name = lower(*mode);
+  const auto mode_name = to_lower(*mode);
   if (mode_name == "octet") {
     request.mode = Mode::octet;
   } else if (mode_name == "netascii") {

@@ -1,4 +1,5 @@
 #include "cf/tftp/phones.hpp"
+#include "cf/cli/text.hpp"
 
 #include <cctype>
 
@@ -6,13 +7,6 @@
 
 namespace cf::tftp {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The last path component: phones may ask with a leading / or \.
 std::string_view base_name(std::string_view file) {
   const auto slash = file.find_last_of("/\\");
@@ -33,7 +27,7 @@ constexpr MacName kMacNames[] = {
     {"ctlsep", ".tlv"}, {"itlsep", ".tlv"}, {"sep", ".cnf.xml"}, {"sip", ".cnf"}};
 
 std::optional<std::string> match_mac(std::string_view file, bool configs_only) {
-  const auto name = lower(base_name(file));
+  const auto name = to_lower(base_name(file));
   for (const auto& [prefix, suffix] : kMacNames) {
     if (configs_only && prefix != "sep" && prefix != "sip") continue;
     if (name.size() != prefix.size() + 12 + suffix.size()) continue;
@@ -60,7 +54,7 @@ std::optional<std::string> mac_from_request(std::string_view file) {
 bool is_phone_config(std::string_view file) { return match_mac(file, true).has_value(); }
 
 bool is_quiet_probe(std::string_view file) {
-  return lower(base_name(file)) == "itlfile.tlv" || mac_from_request(file).has_value();
+  return to_lower(base_name(file)) == "itlfile.tlv" || mac_from_request(file).has_value();
 }
 
 PhoneState* PhoneTracker::state_for(net::Ipv4 client) {
@@ -86,7 +80,7 @@ std::vector<PhoneEvent> PhoneTracker::on_request(net::Ipv4 client, std::string_v
   auto* state = state_for(client);
   if (!state) return events;
   if (auto mac = mac_from_request(file)) state->mac = *mac;
-  const auto key = lower(base_name(file));
+  const auto key = to_lower(base_name(file));
   if (state->requests.size() >= settings_.max_files_per_phone && !state->requests.contains(key))
     return events;
   auto& times = state->requests[key];
@@ -111,7 +105,7 @@ std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_
   auto* state = state_for(client);
   if (!state) return events;
   const auto base = base_name(file);
-  const auto key = lower(base);
+  const auto key = to_lower(base);
   if (state->completed.size() < settings_.max_files_per_phone || state->completed.contains(key))
     ++state->completed[key];
   if (is_phone_config(file))
@@ -123,7 +117,7 @@ std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_
     }
     std::set<std::string> missing;
     for (const auto& name : *components) {
-      const auto component = lower(base_name(name));
+      const auto component = to_lower(base_name(name));
       if (!state->completed.contains(component)) missing.insert(component);
     }
     if (missing.empty())

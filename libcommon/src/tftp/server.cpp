@@ -1,4 +1,5 @@
 #include "cf/tftp/server.hpp"
+#include "cf/cli/text.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -48,13 +49,6 @@ struct Server::Transfer {
 };
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
@@ -385,7 +379,7 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
     return;
   }
   Request lockstep = request;  // the receiving side is lock-step: no windowsize
-  std::erase_if(lockstep.options, [](const Option& o) { return lower(o.first) == "windowsize"; });
+  std::erase_if(lockstep.options, [](const Option& o) { return to_lower(o.first) == "windowsize"; });
   auto negotiation = negotiate(lockstep, config_.limits, std::nullopt);
   if (!negotiation.ok()) {
     refuse(client, &request, ErrorCode::option_refused, negotiation.failure.reason,
@@ -634,7 +628,7 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
                    detail.empty() ? "" : " - " + detail));
   if (result == "ok" && !t->upload) {
     std::optional<std::vector<std::string>> components;
-    if (ends_with(lower(t->path), ".loads") && t->source.size <= config_.max_loads_bytes) {
+    if (ends_with(to_lower(t->path), ".loads") && t->source.size <= config_.max_loads_bytes) {
       std::vector<std::byte> content(t->source.size);
       if (read_fully(t->source.fd.get(), content.data(), content.size(), 0)) {
         if (auto names = firmware::parse_loads_file(content)) components = names.value();
