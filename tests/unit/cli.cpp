@@ -110,3 +110,14 @@ TEST_CASE("ASCII case helpers") {
   CHECK(cf::istarts_with("TERM41.7-0-3-05", "term"));
   CHECK_FALSE(cf::istarts_with("TE", "term"));
 }
+
+TEST_CASE("printable: wire text cannot forge log lines or drive a terminal") {
+  CHECK(cf::printable("SEP001122334455.cnf.xml") == "SEP001122334455.cnf.xml");
+  CHECK(cf::printable("a\nb") == "a\\x0ab");
+  CHECK(cf::printable("\x1b[2J") == "\\x1b[2J");
+  CHECK(cf::printable("back\\slash") == "back\\x5cslash");
+  CHECK(cf::printable("\xc3\xa9\x7f") == "\\xc3\\xa9\\x7f");
+  CHECK(cf::printable(std::string_view("a\0b", 3)) == "a\\x00b");
+  CHECK(cf::printable(std::string(1000, 'x'), 4) == "xxxx...(1000 bytes)");
+  CHECK(cf::printable("") == "");
+}

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 namespace cf {
 namespace {
 
@@ -30,6 +32,21 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 bool istarts_with(std::string_view text, std::string_view prefix) noexcept {
   return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+std::string printable(std::string_view text, std::size_t limit) {
+  std::string out;
+  const auto shown = std::min(text.size(), limit);
+  out.reserve(shown);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u >= 0x7F || u == '\\')
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out.push_back(static_cast<char>(u));
+  }
+  if (shown < text.size()) out += fmt::format("...({} bytes)", text.size());
+  return out;
 }
 
 }  // namespace cf
