@@ -16,10 +16,6 @@ using firmware::Protocol;
 
 constexpr std::string_view kUnknownName = "unknown";
 
-// Shortest first, then fewer protocol switches, then fewer steps away from the
-// starting protocol (switch late), then fewer loads that no rule names.
-using Cost = std::tuple<int, int, int, int>;
-
 std::string describe(const LoadName& load) {
   if (is_unknown(load)) return fmt::format("an {} load of unknown age", to_string(load.protocol));
   return fmt::format("{} ({} {})", load.name, to_string(load.protocol), load.version.text);
@@ -59,31 +55,92 @@ std::vector<LoadName> candidate_loads(const RuleSet& rules, const PlanRequest& r
   for (const auto& load : request.known) add(load);
   add(request.from);
   add(request.target);
-  for (const auto* rule : rules.for_family(family)) {
-    if (rule->kind != RuleKind::forbid) continue;
-    for (const auto& stone : rule->expand_via(*request.model, "")) {
-      auto load = firmware::parse_load_name(stone, catalog);
-      if (load) add(load.value());
-    }
-  }
+  if (!request.only_known)
+    for (const auto* rule : rules.for_family(family))
+      for (const auto& stone : rule->preferred(*request.model)) {
+        auto load = firmware::parse_load_name(stone, catalog);
+        if (load) add(load.value());
+      }
   std::sort(out.begin(), out.end(), [](const LoadName& a, const LoadName& b) {
     return std::tie(a.version, a.name) < std::tie(b.version, b.name);
   });
   return out;
 }
 
+namespace {
+
+// Loads below the start (same protocol, the target excepted), steps, protocol
+// switches, steps away from the starting protocol, and the sum of the stone ranks.
+using Cost = std::tuple<int, int, int, int, int>;
+constexpr int kInf = std::numeric_limits<int>::max();
+
+// Within one protocol only: the 7940/7960 number SCCP and SIP loads apart (SCCP
+// 8.0(9) is older than SIP 5.3 in no useful sense).
+bool is_down(const LoadName& from, const LoadName& to) {
+  return !is_unknown(from) && from.protocol == to.protocol && to.version < from.version;
+}
+
+// 0: a stone a rule prefers (the seed's); 1: the newest candidate of some rule's
+// stone class; 2: any other load.
+std::vector<int> stone_ranks(const std::vector<LoadName>& nodes,
+                             const std::vector<const Rule*>& rules,
+                             const firmware::ModelInfo& model) {
+  std::vector<int> rank(nodes.size(), 2);
+  for (const auto* rule : rules) {
+    if (rule->kind != RuleKind::forbid) continue;
+    const auto preferred = rule->preferred(model);
+    std::size_t newest = nodes.size();
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (std::find(preferred.begin(), preferred.end(), nodes[i].name) != preferred.end())
+        rank[i] = 0;
+      else if (rule->stones && rule->stones->matches(nodes[i]) &&
+               (newest == nodes.size() || nodes[newest].version < nodes[i].version))
+        newest = i;
+    }
+    if (newest != nodes.size()) rank[newest] = std::min(rank[newest], 1);
+  }
+  return rank;
+}
+
+// Why no route reaches the target: the rule that forbids the direct jump, and
+// the stone classes that would lead around a blocking rule but that no candidate
+// fills (what the admin must add to the root).
+std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vector<bool>& reached,
+                            const std::vector<const Rule*>& rules, const PlanRequest& request) {
+  const auto& target = request.target;
+  std::string text = fmt::format("no route from {} to {}", describe(request.from), target.name);
+  const auto direct = judge_jump(rules, request.from, target).forbidden_by;
+  if (direct != nullptr)
+    text += fmt::format(": {} forbids the direct jump ({})", direct->citation(), direct->note);
+  std::vector<const Rule*> lacking;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!reached[i]) continue;
+    const auto* rule = judge_jump(rules, nodes[i], target).forbidden_by;
+    if (rule == nullptr || rule->kind != RuleKind::forbid || (!rule->stones && rule->prefer.empty()))
+      continue;
+    const bool filled = std::any_of(nodes.begin(), nodes.end(), [&](const LoadName& n) {
+      return n.name != target.name && rule->is_stone(n, *request.model);
+    });
+    if (!filled && std::find(lacking.begin(), lacking.end(), rule) == lacking.end())
+      lacking.push_back(rule);
+  }
+  for (const auto* rule : lacking)
+    text += fmt::format("; the route needs {} (rule {}), and {}", rule->describe_stones(*request.model),
+                        rule->id, request.only_known ? "the root holds none" : "none is known");
+  return text;
+}
+
+}  // namespace
+
 PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
                        const firmware::ModelCatalog& catalog) {
+  rules.require_jump_rules(request.model->family);
   PlanOutcome outcome;
   if (!is_unknown(request.from) && request.from.name == request.target.name) {
     outcome.steps.emplace();
     return outcome;
   }
   const auto family_rules = rules.for_family(request.model->family);
-  std::set<std::string> stones;
-  for (const auto* rule : family_rules)
-    if (rule->kind == RuleKind::forbid)
-      for (const auto& stone : rule->expand_via(*request.model, "")) stones.insert(stone);
 
   // Node 0 is the start; the others are the candidate loads (minus the start).
   std::vector<LoadName> nodes{request.from};
@@ -93,26 +150,29 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
   std::size_t target = n;
   for (std::size_t i = 1; i < n; ++i)
     if (nodes[i].name == request.target.name) target = i;
+  const auto rank = stone_ranks(nodes, family_rules, *request.model);
 
-  constexpr int kInf = std::numeric_limits<int>::max();
-  std::vector<Cost> cost(n, Cost{kInf, kInf, kInf, kInf});
+  std::vector<Cost> cost(n, Cost{kInf, kInf, kInf, kInf, kInf});
   std::vector<std::size_t> previous(n, n);
   std::vector<bool> done(n, false);
-  cost[0] = Cost{0, 0, 0, 0};
+  cost[0] = Cost{0, 0, 0, 0, 0};
   const auto start_protocol = request.from.protocol;
   for (std::size_t round = 0; round < n; ++round) {
     std::size_t best = n;
     for (std::size_t i = 0; i < n; ++i)
       if (!done[i] && std::get<0>(cost[i]) != kInf && (best == n || cost[i] < cost[best])) best = i;
-    if (best == n || best == target) break;
+    if (best == n) break;
     done[best] = true;
+    if (best == target) break;
     for (std::size_t next = 1; next < n; ++next) {
       if (done[next] || next == best) continue;
       if (!judge_jump(family_rules, nodes[best], nodes[next]).allowed) continue;
-      auto [steps, switches, away, unnamed] = cost[best];
-      const Cost candidate{steps + 1, switches + (nodes[next].protocol != nodes[best].protocol),
+      auto [downs, steps, switches, away, ranks] = cost[best];
+      const bool below = next != target && is_down(request.from, nodes[next]);
+      const Cost candidate{downs + below, steps + 1,
+                           switches + (nodes[next].protocol != nodes[best].protocol),
                            away + (nodes[next].protocol != start_protocol),
-                           unnamed + (next != target && !stones.contains(nodes[next].name))};
+                           ranks + (next == target ? 0 : rank[next])};
       if (candidate < cost[next]) {
         cost[next] = candidate;
         previous[next] = best;
@@ -121,16 +181,7 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
   }
 
   if (target == n || std::get<0>(cost[target]) == kInf) {
-    const auto verdict = judge_jump(family_rules, request.from, request.target);
-    const Rule* rule = verdict.forbidden_by;
-    outcome.blocked =
-        rule == nullptr
-            ? fmt::format("no route from {} to {}", describe(request.from), request.target.name)
-            : fmt::format("no route from {} to {}: {} forbids the direct jump ({}) and no known "
-                          "load leads around it{}",
-                          describe(request.from), request.target.name, rule->citation(), rule->note,
-                          rule->via.empty() ? "" : fmt::format(" (its stepping stones: {})",
-                                                               fmt::join(rule->expand_via(*request.model, ""), ", ")));
+    outcome.blocked = explain_blocked(nodes, done, family_rules, request);
     return outcome;
   }
 
@@ -145,6 +196,7 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
     const LoadName& load = nodes[path[i]];
     Step step;
     step.load = load;
+    step.down = is_down(here, load);
     const auto edge = judge_jump(family_rules, here, load);
     const bool last = i + 1 == path.size();
     std::string sentence = fmt::format("Step {}: load {}", i, describe(load));
@@ -152,14 +204,12 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
       step.why = "target";
       sentence += ", the target";
     } else {
-      // On a shortest route the direct jump to the target is always forbidden.
       const auto direct = judge_jump(family_rules, here, request.target);
       const Rule* rule = direct.forbidden_by;
       if (rule != nullptr) {
         step.rules.push_back(rule);
-        const auto named = rule->expand_via(*request.model, "");
-        const bool is_named = std::find(named.begin(), named.end(), load.name) != named.end();
-        step.why = fmt::format("{} {}", is_named ? "stepping stone of" : "detour around", rule->id);
+        step.why = fmt::format("{} {}", rule->is_stone(load, *request.model) ? "stepping stone of" : "detour around",
+                               rule->id);
         sentence += fmt::format(", because {} may not jump straight to {}: {}", describe(here),
                                 request.target.name, rule_clause(*rule));
       } else {
@@ -170,6 +220,11 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
       step.rules.push_back(edge.allowed_by);
       step.why += fmt::format("; allowed by {} over {}", edge.allowed_by->id, edge.forbidden_by->id);
       sentence += fmt::format("; the jump is allowed by {}", rule_clause(*edge.allowed_by));
+    }
+    if (step.down) {
+      step.why += "; down";
+      sentence += fmt::format("; this steps down from {} (the rules leave no route that does not)",
+                              here.version.text);
     }
     step.uncertain = any_uncertain(step.rules);
     if (step.uncertain) {

@@ -88,10 +88,11 @@ Result<std::string> expand_template(std::string_view text, std::string_view plat
 
 Result<RuleKind> parse_kind(std::string_view text) {
   if (text == "forbid") return RuleKind::forbid;
+  if (text == "never") return RuleKind::never;
   if (text == "allow") return RuleKind::allow;
   if (text == "needs") return RuleKind::needs;
   return Result<RuleKind>::failure(
-      fmt::format("unknown kind '{}' (expected forbid, allow or needs)", text));
+      fmt::format("unknown kind '{}' (expected forbid, never, allow or needs)", text));
 }
 
 bool valid_id(std::string_view id) {
@@ -128,6 +129,7 @@ Result<std::vector<std::string>> parse_families(std::string_view text,
 std::string_view to_string(RuleKind kind) {
   switch (kind) {
     case RuleKind::forbid: return "forbid";
+    case RuleKind::never: return "never";
     case RuleKind::allow: return "allow";
     case RuleKind::needs: return "needs";
   }
@@ -200,6 +202,30 @@ std::vector<std::string> Rule::expand_via(const firmware::ModelInfo& model,
   return out;
 }
 
+std::vector<std::string> Rule::preferred(const firmware::ModelInfo& model) const {
+  std::vector<std::string> out;
+  for (const auto& text : prefer) {
+    auto expanded = expand_template(text, model.platform, "");
+    if (expanded) out.push_back(expanded.value());
+  }
+  return out;
+}
+
+bool Rule::is_stone(const LoadName& load, const firmware::ModelInfo& model) const {
+  if (kind != RuleKind::forbid) return false;
+  const auto names = preferred(model);
+  if (std::find(names.begin(), names.end(), load.name) != names.end()) return true;
+  return stones && stones->matches(load);
+}
+
+std::string Rule::describe_stones(const firmware::ModelInfo& model) const {
+  const auto names = preferred(model);
+  const std::string example =
+      names.empty() ? "" : fmt::format(" (e.g. {})", fmt::join(names, " or "));
+  if (stones) return fmt::format("a load of the class '{}'{}", stones->text, example);
+  return names.empty() ? "no stepping stone" : fmt::format("{}", fmt::join(names, " or "));
+}
+
 std::string Rule::citation() const {
   return fmt::format("rule {} ({}; source: {}{})", id, origin, source,
                      uncertain ? "; uncertain" : "");
@@ -208,8 +234,8 @@ std::string Rule::citation() const {
 RuleSet RuleSet::parse(std::istream& in, const std::string& source_name,
                        const firmware::ModelCatalog& catalog) {
   cli::RecordReader reader(in, source_name,
-                           {"rule", "families", "kind", "from", "to", "via", "source",
-                            "confidence", "note"});
+                           {"rule", "families", "kind", "from", "to", "via", "prefer",
+                            "source", "confidence", "note"});
   RuleSet set;
   std::set<std::string> ids;
   while (auto record = reader.next()) {
@@ -243,25 +269,54 @@ RuleSet RuleSet::parse(std::istream& in, const std::string& source_name,
     rule.to = to.value();
 
     const auto& via_text = record->at("via");
-    if (via_text != "-")
-      for (const auto part : split_on(via_text, ' ')) rule.via.emplace_back(part);
-    if (rule.kind == RuleKind::allow && !rule.via.empty()) fail("an allow rule has '-' in the via column");
-    if (rule.kind == RuleKind::needs && rule.via.empty()) fail("a needs rule names at least one file in via");
-    for (const auto& text : rule.via) {
-      auto probe = expand_template(text, "00", "NAME");
-      if (!probe) fail(fmt::format("via: {}", probe.error()));
-    }
-    if (rule.kind == RuleKind::forbid) {
-      // Every stepping stone must be a load of each family the rule is about.
-      for (const auto& family : rule.families.empty() ? catalog.families() : rule.families) {
-        const auto models = catalog.family_models(family);
-        if (models.empty()) continue;
-        for (const auto& stone : rule.expand_via(*models.front(), "")) {
-          auto load = firmware::parse_load_name(stone, catalog);
-          if (!load) fail(fmt::format("via: {}", load.error()));
-          if (load->family != family)
-            fail(fmt::format("via: {} is a load of {}, not of {}", stone, load->family, family));
+    const auto& prefer_text = record->at("prefer");
+    if (rule.kind != RuleKind::forbid && prefer_text != "-")
+      fail("only a forbid rule prefers stepping stones; put '-' in the prefer column");
+    switch (rule.kind) {
+      case RuleKind::forbid:
+        if (via_text != "-") {
+          auto stones = parse_selector(via_text, false, catalog);
+          if (!stones) fail(fmt::format("via: {}", stones.error()));
+          if (stones->load)
+            fail(fmt::format("via: '{}' names one load; a stepping stone is a class of loads "
+                             "(PROTOCOL CONDITION...), its usual load goes in the prefer column",
+                             via_text));
+          rule.stones = stones.value();
         }
+        if (prefer_text != "-")
+          for (const auto part : split_on(prefer_text, ' ')) rule.prefer.emplace_back(part);
+        break;
+      case RuleKind::never:
+      case RuleKind::allow:
+        if (via_text != "-")
+          fail(fmt::format("a{} {} rule has '-' in the via column",
+                           rule.kind == RuleKind::allow ? "n" : "", to_string(rule.kind)));
+        break;
+      case RuleKind::needs:
+        if (via_text == "-") fail("a needs rule names at least one file in via");
+        for (const auto part : split_on(via_text, ' ')) rule.via.emplace_back(part);
+        for (const auto& text : rule.via) {
+          auto probe = expand_template(text, "00", "NAME");
+          if (!probe) fail(fmt::format("via: {}", probe.error()));
+        }
+        break;
+    }
+    // Every preferred stone must be a load of each family the rule is about, and
+    // in the rule's class.
+    for (const auto& text : rule.prefer) {
+      auto probe = expand_template(text, "00", "");
+      if (!probe) fail(fmt::format("prefer: {}", probe.error()));
+    }
+    for (const auto& family : rule.families.empty() ? catalog.families() : rule.families) {
+      const auto models = catalog.family_models(family);
+      if (models.empty()) continue;
+      for (const auto& stone : rule.preferred(*models.front())) {
+        auto load = firmware::parse_load_name(stone, catalog);
+        if (!load) fail(fmt::format("prefer: {}", load.error()));
+        if (load->family != family)
+          fail(fmt::format("prefer: {} is a load of {}, not of {}", stone, load->family, family));
+        if (rule.stones && !rule.stones->matches(load.value()))
+          fail(fmt::format("prefer: {} is not in the via class '{}'", stone, rule.stones->text));
       }
     }
 
@@ -281,7 +336,9 @@ RuleSet RuleSet::parse(std::istream& in, const std::string& source_name,
 RuleSet RuleSet::load(const std::filesystem::path& file, const firmware::ModelCatalog& catalog) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw Error(fmt::format("cannot open the rules file {}", file.string()));
-  return parse(in, file.string(), catalog);
+  auto set = parse(in, file.string(), catalog);
+  set.source = file.string();
+  return set;
 }
 
 RuleSet RuleSet::load_default(const firmware::ModelCatalog& catalog) {
@@ -295,13 +352,37 @@ std::vector<const Rule*> RuleSet::for_family(std::string_view family) const {
   return out;
 }
 
+void RuleSet::require_jump_rules(std::string_view family) const {
+  const auto mine = for_family(family);
+  const bool speaks = std::any_of(mine.begin(), mine.end(),
+                                  [](const Rule* rule) { return rule->kind != RuleKind::needs; });
+  if (speaks) return;
+  const auto file = source.empty() ? std::string("the rules") : source;
+  if (rules_.empty())
+    throw Error(fmt::format("{} holds no rules: without rules no jump can be vouched for, so "
+                            "nothing is planned",
+                            file));
+  throw Error(fmt::format("no rule in {} speaks about the jumps between {} loads: without one no "
+                          "jump can be vouched for, so nothing is planned (add the family's rules, "
+                          "with their source)",
+                          file, family));
+}
+
 EdgeVerdict judge_jump(const std::vector<const Rule*>& rules, const LoadName& from,
                        const LoadName& to) {
   EdgeVerdict verdict;
+  const Rule* never = nullptr;
   for (const auto* rule : rules) {
     if (rule->kind == RuleKind::needs || !rule->matches(from, to)) continue;
+    if (rule->kind == RuleKind::never && (never == nullptr)) never = rule;
     if (rule->kind == RuleKind::forbid && verdict.forbidden_by == nullptr) verdict.forbidden_by = rule;
     if (rule->kind == RuleKind::allow && verdict.allowed_by == nullptr) verdict.allowed_by = rule;
+  }
+  if (never != nullptr) {
+    verdict.forbidden_by = never;
+    verdict.allowed_by = nullptr;
+    verdict.allowed = false;
+    return verdict;
   }
   verdict.allowed = verdict.forbidden_by == nullptr || verdict.allowed_by != nullptr;
   return verdict;

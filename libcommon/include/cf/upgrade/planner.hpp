@@ -1,8 +1,10 @@
 #pragma once
-// The route planner: a shortest-path search over the loads of one family, whose
-// edges are the one-step jumps the rules allow (rules.hpp). Ties between routes of
-// equal length go to fewer protocol switches, then to the route that keeps the
-// starting protocol longest, then to the rules' own stepping stones.
+// The route planner: a search over the loads of one family, whose edges are the
+// one-step jumps the rules allow (rules.hpp). It prefers, in this order: fewer
+// loads older than the start (same protocol, the target excepted: a needless
+// downgrade is a risk of its own), fewer steps, fewer protocol switches, keeping
+// the starting protocol longest, and stepping stones the rules prefer (the seed's
+// loads), else the newest load of a stone class.
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,13 +27,18 @@ struct Step {
   std::string explanation;           // a sentence, for --explain
   std::vector<const Rule*> rules;    // the rules that make this step needed or allowed
   bool uncertain = false;            // some rule in `rules` is uncertain
+  bool down = false;                 // older than the load before it, same protocol
 };
 
 struct PlanRequest {
   const firmware::ModelInfo* model = nullptr;
   LoadName from;                     // a load of the model's family, or unknown_load()
   LoadName target;
-  std::vector<LoadName> known;       // loads installed or listed; rule stepping stones are added
+  std::vector<LoadName> known;       // loads installed or listed
+  // false: the rules' preferred stepping stones are candidates too, whether or not
+  // they are known (a plan without a root names what to download); true: only
+  // `known` loads (a plan through what a root holds).
+  bool only_known = false;
 };
 
 struct PlanOutcome {
@@ -39,11 +46,13 @@ struct PlanOutcome {
   std::string blocked;                     // why there is no route, naming the rule
 };
 
+// Throws cf::Error when no rule speaks about the family's jumps (fail closed).
 PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
                        const firmware::ModelCatalog& catalog);
 
 // Every load the planner considers for a request: known ones, from, target and
-// the stepping stones the family's rules name; deduplicated by name.
+// (unless only_known) the stepping stones the family's rules prefer; deduplicated
+// by name.
 std::vector<LoadName> candidate_loads(const RuleSet& rules, const PlanRequest& request,
                                       const firmware::ModelCatalog& catalog);
 

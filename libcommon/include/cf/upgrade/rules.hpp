@@ -1,8 +1,9 @@
 #pragma once
 // The upgrade rules (data/upgrade-rules, format in upgrade-path(1) RULES): which
-// one-step jumps between the loads of a family are forbidden or allowed, which
-// stepping stones a forbidden jump needs, and which files a load needs beside it.
-// The planner (planner.hpp) searches the graph these rules define.
+// one-step jumps between the loads of a family are forbidden, never possible or
+// allowed, which class of loads is the stepping stone around a forbidden jump (any
+// load that matches, the seed's own loads preferred), and which files a load needs
+// beside it. The planner (planner.hpp) searches the graph these rules define.
 #include <cstddef>
 #include <filesystem>
 #include <iosfwd>
@@ -34,7 +35,9 @@ struct Selector {
   bool matches(const LoadName& load, const LoadName* from = nullptr) const;
 };
 
-enum class RuleKind { forbid, allow, needs };
+// forbid: the jump is not allowed unless an allow rule lifts it; never: no allow
+// rule lifts it (a signed load does not go back to an unsigned one).
+enum class RuleKind { forbid, never, allow, needs };
 std::string_view to_string(RuleKind kind);
 
 struct Rule {
@@ -43,7 +46,9 @@ struct Rule {
   RuleKind kind = RuleKind::forbid;
   Selector from;                      // unused for needs
   Selector to;
-  std::vector<std::string> via;       // templates: stepping stones (forbid) or files (needs)
+  std::optional<Selector> stones;     // forbid: the class of loads a route goes through
+  std::vector<std::string> prefer;    // forbid: templates of the stones to use when present
+  std::vector<std::string> via;       // needs: templates of the files a load needs
   std::string source;
   bool uncertain = false;
   std::string note;
@@ -54,12 +59,20 @@ struct Rule {
   bool matches(const LoadName& from, const LoadName& to) const;
   // `via` with {platform}, {name} and {name#PREFIX} filled in.
   std::vector<std::string> expand_via(const firmware::ModelInfo& model, std::string_view load) const;
+  // `prefer` with {platform} filled in: the loads of the seed's own route.
+  std::vector<std::string> preferred(const firmware::ModelInfo& model) const;
+  // Is `load` a stepping stone of this rule (in its class, or one it prefers)?
+  bool is_stone(const LoadName& load, const firmware::ModelInfo& model) const;
+  // "SCCP >=8.0 <9.0 (e.g. P00308000900)", for messages about a missing stone.
+  std::string describe_stones(const firmware::ModelInfo& model) const;
   // "rule 7940-ual-sip (data/upgrade-rules:24; source ...; uncertain)"
   std::string citation() const;
 };
 
 class RuleSet {
  public:
+  std::string source;  // file name, for messages
+
   // Throws cf::cli::RecordError ("file:line: reason") for a malformed line.
   static RuleSet parse(std::istream& in, const std::string& source_name,
                        const firmware::ModelCatalog& catalog);
@@ -69,6 +82,9 @@ class RuleSet {
 
   const std::vector<Rule>& rules() const noexcept { return rules_; }
   std::vector<const Rule*> for_family(std::string_view family) const;
+  // Fail closed: throws cf::Error unless some forbid, never or allow rule speaks
+  // about the family's jumps (an empty file speaks about none).
+  void require_jump_rules(std::string_view family) const;
 
  private:
   std::vector<Rule> rules_;
@@ -78,11 +94,12 @@ class RuleSet {
 Result<Selector> parse_selector(std::string_view text, bool allow_same_as_from,
                                 const firmware::ModelCatalog& catalog);
 
-// The verdict of the rules on one jump: allowed unless a forbid rule matches and
-// no allow rule does (allow wins, so a universal loader can lift every forbid).
+// The verdict of the rules on one jump: allowed unless a never rule matches, or a
+// forbid rule matches and no allow rule does (allow lifts forbid, so a universal
+// loader can lift every forbid, but never a never).
 struct EdgeVerdict {
   bool allowed = true;
-  const Rule* forbidden_by = nullptr;  // the first forbid rule that matches, if any
+  const Rule* forbidden_by = nullptr;  // the first never (else forbid) rule that matches
   const Rule* allowed_by = nullptr;    // the first allow rule that matches, if any
 };
 EdgeVerdict judge_jump(const std::vector<const Rule*>& rules, const LoadName& from,
