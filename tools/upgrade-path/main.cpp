@@ -94,10 +94,7 @@ int run(const Options& options) {
   else
     request.target = parse_phone_load(options.to, "--to", *model, catalog);
   request.known = inventory.loads_of_family(model->family);
-
-  if (rules.for_family(model->family).empty())
-    diagnostics.warning(fmt::format("no upgrade rule speaks about {}; every jump is taken as safe",
-                                    model->family));
+  request.only_known = have_sources;
 
   const auto outcome = cf::upgrade::plan_route(rules, request, catalog);
   if (!outcome.steps) throw cf::Error(outcome.blocked);
@@ -169,8 +166,9 @@ int main(int argc, char** argv) {
                   "--manifest")
       ->required();
   app->add_option("--root,-r", options.root,
-                  "TFTP root: its loads are known to the planner, and every step's load must be "
-                  "complete there (else exit 3)");
+                  "TFTP root: plan only through the loads it holds (a stepping stone is any load "
+                  "of the rule's class; the plan names the class it lacks), and every step's load "
+                  "must be complete there (else exit 3)");
   app->add_option("--manifest", options.manifest,
                   "fwunpack manifest (TSV or JSON Lines; '-' = stdin) listing installed loads");
   app->add_option("--rules", options.rules, "Rules file instead of the installed upgrade-rules");

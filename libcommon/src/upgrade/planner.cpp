@@ -69,9 +69,10 @@ std::vector<LoadName> candidate_loads(const RuleSet& rules, const PlanRequest& r
 
 namespace {
 
-// Loads below the start (same protocol, the target excepted), steps, protocol
-// switches, steps away from the starting protocol, and the sum of the stone ranks.
-using Cost = std::tuple<int, int, int, int, int>;
+// Loads below the start (same protocol, the target excepted), jumps that only an
+// uncertain allow rule permits, steps, protocol switches, steps away from the
+// starting protocol, and the sum of the stone ranks.
+using Cost = std::tuple<int, int, int, int, int, int>;
 constexpr int kInf = std::numeric_limits<int>::max();
 
 // Within one protocol only: the 7940/7960 number SCCP and SIP loads apart (SCCP
@@ -106,7 +107,8 @@ std::vector<int> stone_ranks(const std::vector<LoadName>& nodes,
 // the stone classes that would lead around a blocking rule but that no candidate
 // fills (what the admin must add to the root).
 std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vector<bool>& reached,
-                            const std::vector<const Rule*>& rules, const PlanRequest& request) {
+                            const std::vector<const Rule*>& rules, const PlanRequest& request,
+                            const firmware::ModelCatalog& catalog) {
   const auto& target = request.target;
   std::string text = fmt::format("no route from {} to {}", describe(request.from), target.name);
   const auto direct = judge_jump(rules, request.from, target).forbidden_by;
@@ -124,9 +126,15 @@ std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vecto
     if (!filled && std::find(lacking.begin(), lacking.end(), rule) == lacking.end())
       lacking.push_back(rule);
   }
-  for (const auto* rule : lacking)
+  for (const auto* rule : lacking) {
     text += fmt::format("; the route needs {} (rule {}), and {}", rule->describe_stones(*request.model),
                         rule->id, request.only_known ? "the root holds none" : "none is known");
+    std::vector<std::string> archives;
+    for (const auto& name : rule->preferred(*request.model))
+      if (auto load = firmware::parse_load_name(name, catalog))
+        archives.push_back(usual_archive(*request.model, load.value()));
+    if (!archives.empty()) text += fmt::format(" ({} usually ships in {})", fmt::join(rule->preferred(*request.model), ", "), fmt::join(archives, ", "));
+  }
   return text;
 }
 
@@ -152,10 +160,10 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
     if (nodes[i].name == request.target.name) target = i;
   const auto rank = stone_ranks(nodes, family_rules, *request.model);
 
-  std::vector<Cost> cost(n, Cost{kInf, kInf, kInf, kInf, kInf});
+  std::vector<Cost> cost(n, Cost{kInf, kInf, kInf, kInf, kInf, kInf});
   std::vector<std::size_t> previous(n, n);
   std::vector<bool> done(n, false);
-  cost[0] = Cost{0, 0, 0, 0, 0};
+  cost[0] = Cost{0, 0, 0, 0, 0, 0};
   const auto start_protocol = request.from.protocol;
   for (std::size_t round = 0; round < n; ++round) {
     std::size_t best = n;
@@ -166,10 +174,12 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
     if (best == target) break;
     for (std::size_t next = 1; next < n; ++next) {
       if (done[next] || next == best) continue;
-      if (!judge_jump(family_rules, nodes[best], nodes[next]).allowed) continue;
-      auto [downs, steps, switches, away, ranks] = cost[best];
+      const auto verdict = judge_jump(family_rules, nodes[best], nodes[next]);
+      if (!verdict.allowed) continue;
+      auto [downs, doubtful, steps, switches, away, ranks] = cost[best];
       const bool below = next != target && is_down(request.from, nodes[next]);
-      const Cost candidate{downs + below, steps + 1,
+      const bool on_doubt = verdict.forbidden_by != nullptr && verdict.allowed_by->uncertain;
+      const Cost candidate{downs + below, doubtful + on_doubt, steps + 1,
                            switches + (nodes[next].protocol != nodes[best].protocol),
                            away + (nodes[next].protocol != start_protocol),
                            ranks + (next == target ? 0 : rank[next])};
@@ -181,7 +191,7 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
   }
 
   if (target == n || std::get<0>(cost[target]) == kInf) {
-    outcome.blocked = explain_blocked(nodes, done, family_rules, request);
+    outcome.blocked = explain_blocked(nodes, done, family_rules, request, catalog);
     return outcome;
   }
 

@@ -62,12 +62,19 @@ cf_assert_eq 1 "$(wc -l <"${out}/d")" "no steps"
 run 0 "${out}/e" --model 7940 --from unknown --to P0S3-8-12-00
 cf_assert_eq 5 "$(wc -l <"${out}/e")" "four steps from an unknown load"
 
-# 6. A stepping stone missing from the root: exit 3 naming it and its archive.
+# 6. A stepping stone missing from the root: exit 1 naming the class it lacks,
+#    the seed's load of that class and the archive that carries it.
 rm "${root}/P00305000500.loads" "${root}/P00305000500.bin"
-run 3 "${out}/f" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
-cf_assert_contains "$(cat "${out}/f.err")" "P00305000500 is a step of the plan but is not in"
+run 1 "${out}/f" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
+cf_assert_contains "$(cat "${out}/f.err")" "the route needs a load of the class 'SCCP >=5.0 <6.0' (e.g. P00305000500)"
 cf_assert_contains "$(cat "${out}/f.err")" "cmterm-7940-7960-sccp.5-0-5.zip"
-cf_assert_contains "$(cat "${out}/f")" "P00305000500"   # the plan is still printed
+# Without --root the plan names the seed's loads; with the root's own 5.x load it goes through that.
+run 0 "${out}/f2" --model 7960 --from P00303010102 --to P0S3-8-12-00
+cf_assert_contains "$(cat "${out}/f2")" "P00305000500"
+printf '%s\n' P00305000300.bin >"${root}/P00305000300.loads"; printf x >"${root}/P00305000300.bin"
+run 0 "${out}/f3" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
+cf_assert_eq "P00305000300 P00308000900 P0S3-8-12-00" \
+  "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/f3")" "route through the root's 5.x load"
 
 # 7. A SIP 8.x load without its P003 loader files: exit 3 naming the files and rule.
 rm "${root}/P003-8-12-00.sbn"
@@ -77,13 +84,13 @@ cf_assert_contains "$(cat "${out}/g.err")" "7940-sip-loader"
 
 # 8. No route: exit 1 naming the blocking rule.
 rules="${out}/wall-rules"
-printf '#rule\tfamilies\tkind\tfrom\tto\tvia\tsource\tconfidence\tnote\n' >"${rules}"
-printf 'wall\t7940-7960\tforbid\tSCCP *\tSIP *\t-\tDESIGN\tsure\tNo SIP ever.\n' >>"${rules}"
+printf '#rule\tfamilies\tkind\tfrom\tto\tvia\tprefer\tsource\tconfidence\tnote\n' >"${rules}"
+printf 'wall\t7940-7960\tforbid\tSCCP *\tSIP *\t-\t-\tDESIGN\tsure\tNo SIP ever.\n' >>"${rules}"
 run 1 "${out}/h" --model 7960 --from P00308000900 --to P0S3-8-12-00 --rules "${rules}"
 cf_assert_contains "$(cat "${out}/h.err")" "rule wall (${rules}:2"
 
 # 9. A malformed rules file: exit 1 with file:line.
-printf 'bad\t7940-7960\tmaybe\tSCCP *\tSIP *\t-\tDESIGN\tsure\tx\n' >>"${rules}"
+printf 'bad\t7940-7960\tmaybe\tSCCP *\tSIP *\t-\t-\tDESIGN\tsure\tx\n' >>"${rules}"
 run 1 "${out}/i" --model 7960 --from P00308000900 --to P0S3-8-12-00 --rules "${rules}"
 cf_assert_contains "$(cat "${out}/i.err")" "${rules}:3: unknown kind 'maybe'"
 
@@ -105,5 +112,33 @@ cf_assert_eq $'1\t7941\tSIP41.9-4-2SR3-1S\tSIP\t9.4(2)SR3\ttarget' "$(tail -1 "$
 rm "${root}/SCCP41.8-5-2S.bin"
 run 3 "${out}/p" --model 7961 --from SCCP41.8-2-2SR2S --to SCCP41.8-5-2S --root "${root}"
 cf_assert_contains "$(cat "${out}/p.err")" "SCCP41.8-5-2S is incomplete: SCCP41.8-5-2S.bin (missing)"
+
+# 13. Fail closed: an empty (or comment-only) rules file, and a family no jump rule
+#     speaks about, exit 1 with the reason; nothing is printed as a plan.
+printf '# nothing here\n#rule\tfamilies\tkind\tfrom\tto\tvia\tprefer\tsource\tconfidence\tnote\n' >"${out}/empty-rules"
+run 1 "${out}/q" --model 7960 --from P00305000500 --to P0S3-8-12-00 --rules "${out}/empty-rules"
+cf_assert_contains "$(cat "${out}/q.err")" "holds no rules"
+cf_assert_eq "" "$(cat "${out}/q")" "no plan from an empty rules file"
+: >"${out}/blank-rules"
+run 1 "${out}/q2" --model 7960 --from P00305000500 --to P0S3-8-12-00 --rules "${out}/blank-rules"
+run 1 "${out}/r" --model 7931 --from SCCP31.9-2-1S --to SCCP31.9-3-1S
+cf_assert_contains "$(cat "${out}/r.err")" "no rule in"
+cf_assert_contains "$(cat "${out}/r.err")" "speaks about the jumps between 7931 loads"
+
+# 14. Classes, not names: a root whose only SCCP 8.x load is P0030801SR02 routes through it;
+#     a phone on 5.0(5) is never sent back to 3.1(1.2); old SIP is staged as Cisco says.
+sr="$(cf_tmpdir)"
+for f in P00303010102 P00305000500 P0030801SR02 P0S3-8-12-00 P0S3-04-4-00 P0S3-05-3-00 P0S3-06-3-00 P0S3-07-4-00; do
+  printf '%s\n' "${f}.bin" >"${sr}/${f}.loads"; printf x >"${sr}/${f}.bin"
+done
+for f in P003-8-12-00.bin P003-8-12-00.sbn; do printf x >"${sr}/${f}"; done
+run 0 "${out}/s" --model 7960 --from P00305000500 --to P0S3-8-12-00 --root "${sr}"
+cf_assert_eq "P0030801SR02 P0S3-8-12-00" \
+  "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/s")" "route through P0030801SR02"
+run 0 "${out}/t" --model 7940 --from P0S3-04-1-00 --to P0S3-8-12-00 --root "${sr}"
+cf_assert_eq "P0S3-04-4-00 P0S3-05-3-00 P0S3-06-3-00 P0S3-07-4-00 P0S3-8-12-00" \
+  "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/t")" "SIP staging"
+run 1 "${out}/u" --model 7960 --from P0S3-8-12-00 --to P0S3-04-4-00 --root "${sr}"
+cf_assert_contains "$(cat "${out}/u.err")" "rule 7940-signed ("
 
 echo "upgrade-path: all checks passed"

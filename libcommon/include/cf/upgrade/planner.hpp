@@ -2,7 +2,8 @@
 // The route planner: a search over the loads of one family, whose edges are the
 // one-step jumps the rules allow (rules.hpp). It prefers, in this order: fewer
 // loads older than the start (same protocol, the target excepted: a needless
-// downgrade is a risk of its own), fewer steps, fewer protocol switches, keeping
+// downgrade is a risk of its own), fewer jumps that only an uncertain allow rule
+// permits, fewer steps, fewer protocol switches, keeping
 // the starting protocol longest, and stepping stones the rules prefer (the seed's
 // loads), else the newest load of a stone class.
 #include <optional>
