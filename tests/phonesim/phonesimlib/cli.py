@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from . import dhcp, netif, tftp
+from . import cdp, dhcp, netif, tftp
 from .models import MODELS, find_model
 from .phone import EndState, Phone, unknown_load, very_old_load
 
@@ -34,8 +34,16 @@ end state (one JSON line on stdout):
    "registered": bool, "boots": N, "loads": [flashed loads in order], "initial_load": ...,
    "ip": ..., "tftp_server": ..., ["file", "target", "reason", "detail", "callmanager"]}
   S is one of: running, protocol-application-invalid, reboot-loop, refused,
-  retrying (with "file"), power-lost (with "file"), no-dhcp, no-tftp-server,
-  rebooting (--max-boots reached), timeout, error.
+  auth-fail (a signed load refusing an unsigned one), flash-corrupt (the power
+  went while an image was written and the phone no longer boots), retrying (with
+  "file"), power-lost (with "file"), no-dhcp, no-tftp-server, rebooting
+  (--max-boots reached), timeout, error.
+announcements (evidence-79xx.md 7):
+  at every boot, once it has an address, the phone sends a CDPv2 frame (Device-ID
+  SEP<MAC>, software version = its running load, platform, its IP); 79x1 and
+  later also an LLDP-MED frame. With --stay-up a phone in state running keeps
+  sending them every --announce-interval seconds until it is killed, as a
+  powered phone does. --no-announce sends none (a switch that eats CDP).
 
 state dir (--state-dir, default ./phonesim-<MAC>):
   state.json   the phone's flash: running load, settings, boots, loads flashed;
@@ -48,6 +56,13 @@ state dir (--state-dir, default ./phonesim-<MAC>):
 faults (--fault, repeatable):
   power-loss-during=FILE  cut the power halfway through FILE's first transfer
                           (the phone keeps its old load; rerun to power it on)
+  interrupted-flash=previous|stuck
+                          what a power cut while an image is written leaves
+                          (the process killed inside --flash-seconds): back on the
+                          previous load, or flash-corrupt until a factory reset.
+                          Default: stuck for 7940/7960, previous for the others.
+                          Every interruption is recorded in state.json
+                          ("flash_interruptions").
   very-old-load           start at a very old load (7940/7960 P00302010200,
                           others SCCPnn.8-2-2S) instead of --load
   unknown-load            start at a load picked from the MAC that the caller did
@@ -87,6 +102,11 @@ def parse_args(argv):
     p.add_argument("--flash-seconds", type=float, default=0.0, metavar="SECONDS",
                    help="time spent writing a load to flash before the reboot (default 0; "
                         "real phones take minutes)")
+    p.add_argument("--stay-up", action="store_true",
+                   help="in state running, stay powered and keep announcing until killed")
+    p.add_argument("--announce-interval", type=float, default=60, metavar="SECONDS",
+                   help="CDP/LLDP-MED period with --stay-up (default 60, as real phones)")
+    p.add_argument("--no-announce", action="store_true", help="send no CDP/LLDP-MED frames")
     p.add_argument("-v", "--verbose", action="store_true", help="trace on stderr")
     args = p.parse_args(argv)
     model = find_model(args.model)
@@ -105,6 +125,8 @@ def parse_args(argv):
             faults[key] = value
         elif key in ("very-old-load", "unknown-load") and not value:
             faults[key] = True
+        elif key == "interrupted-flash" and value in ("previous", "stuck"):
+            faults[key] = value
         else:
             p.error("unknown fault %r" % f)
     args.faults = faults
@@ -167,12 +189,22 @@ def main(argv=None):
         return tftp.Client(server, blksize=args.blksize, timeout=args.tftp_timeout,
                            retries=args.tftp_retries)
 
+    def announce(load, ip):
+        if args.no_announce:
+            return
+        try:
+            for frame in announcement_frames(args.model, args.mac, load, ip):
+                cdp.send_frame(iface, frame)
+            log("announced %s at %s" % (load, ip))
+        except OSError as e:
+            log("announcement failed: %s" % e)
+
     def on_alarm(_sig, _frame):
         raise _Timeout()
 
     phone = Phone(args.model, args.mac, args.state_dir, do_dhcp, tftp_factory,
                   file_tries=args.file_tries, faults=args.faults, max_boots=args.max_boots, log=log,
-                  flash_seconds=args.flash_seconds)
+                  flash_seconds=args.flash_seconds, announce=announce)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, args.timeout)
     try:
@@ -190,4 +222,16 @@ def main(argv=None):
     result = phone.result_for(end)
     log("end state: %s" % json.dumps(result))
     print(json.dumps(result), flush=True)
+    if end.state == "running" and args.stay_up:
+        while True:
+            time.sleep(args.announce_interval)
+            announce(phone.st["load"], result.get("ip"))
     return 0 if end.state == "running" else 1
+
+
+def announcement_frames(model, mac, load, ip):
+    """CDPv2 for every model; LLDP-MED too from the 79x1 generation on."""
+    frames = [cdp.build_cdp_frame(mac, "SEP" + mac, load, "Cisco IP Phone " + model.name, ip)]
+    if not model.is_7940:
+        frames.append(cdp.build_lldp_med_frame(mac, load, "CP-%sG" % model.name, ip))
+    return frames

@@ -15,9 +15,28 @@ from . import config, firmware
 from .loads import parse_load, vcmp
 from .tftp import Abort
 
-# DESIGN "Domain facts": very old SCCP -> P00303010102 -> P00305000500 -> P00308000900 -> SIP.
-STONES_7940 = [((3, 1, 1, 2), "P00303010102"), ((5, 0, 5), "P00305000500"), ((8, 0, 9), "P00308000900")]
-INFINITY = (999,)
+# What a 7940/7960 refuses, as classes of loads (evidence-79xx.md 5 and 6, DESIGN):
+# (running protocol, running below, target protocol or None for any, target from,
+# the class it must load first). A refusal keeps the running load.
+GATES_7940 = [
+    ("SCCP", (3, 1, 1, 2), None, (4, 0, 0), "an SCCP 3.x load from 3.1(1.2) (DESIGN)"),
+    ("SCCP", (5, 0, 0), "SIP", (0, 0, 0), "an SCCP 5.x load (CME: SCCP must be 5.x before SIP)"),
+    ("SCCP", (5, 0, 0), "SCCP", (6, 0, 0), "an SCCP 5.x load (DESIGN)"),
+    ("SIP", (4, 4, 0), "SIP", (5, 0, 0), "SIP 4.4 (CME upgrade sequence)"),
+    ("SIP", (5, 3, 0), "SIP", (6, 0, 0), "SIP 5.3 (CME upgrade sequence)"),
+    ("SIP", (6, 0, 0), "SIP", (7, 0, 0), "a SIP 6.x load (CME upgrade sequence)"),
+    ("SIP", (7, 0, 0), "SIP", (8, 0, 0), "a SIP 7.x load (CME sequence, then the 8.x loader)"),
+    ("SIP", (7, 0, 0), "SCCP", (0, 0, 0), "a SIP 7.x load (CME: to downgrade, first upgrade to 7.x)"),
+]
+# Without the universal application loader of an SCCP 8.x load, SCCP cannot take
+# SIP 7.x or later (BLOG-2005, VOIPINFO-1STEP); CME's own path is SCCP 5.x -> SIP 6.x.
+UAL_7940 = (8, 0, 0)
+# CME: "Signed load starts from SIP v5.x ... you cannot downgrade the firmware to an
+# unsigned load"; SCCP 8.x images are signed .sbn images too (reference 5.1).
+SIGNED_SIP_7940 = (5, 0, 0)
+# What an interrupted flash leaves (phone-behaviour.md; CNU-FPU: 79x1-class phones
+# fall back to the previous good image; a 7940/7960 keeps one application image).
+INTERRUPTED_FLASH_DEFAULT = {"7940-7960": "stuck", "cnu": "previous"}
 # ref 5.2: below 8.3(3) straight to later than 8.5(2) -> reboot loop.
 CNU_MIN_FOR_JUMP = (8, 3, 3)
 CNU_JUMP_LIMIT = (8, 5, 2)
@@ -54,7 +73,7 @@ def unknown_load(model, mac):
 class Phone:
     def __init__(self, model, mac, state_dir, dhcp, tftp_factory, *, file_tries=3,
                  faults=(), max_boots=20, log=lambda m: None, sleep=time.sleep, retry_pause=0.5,
-                 flash_seconds=0.0):
+                 flash_seconds=0.0, announce=None):
         self.model, self.mac = model, mac.replace(":", "").replace("-", "").upper()
         self.state_dir = state_dir
         self.dhcp, self.tftp_factory = dhcp, tftp_factory
@@ -64,6 +83,9 @@ class Phone:
         # Writing flash takes real phones minutes (NICK-SCRIPT, ref 5.4 note); the
         # servers and scripts must not rely on the phone coming back at once.
         self.flash_seconds = flash_seconds
+        # announce(load, ip): CDP (and LLDP-MED) frames naming the running load, sent
+        # at every boot once the phone has an address (evidence-79xx.md 7).
+        self.announce = announce
         self.st = None
         self.client = None
         self.lease = None
@@ -86,6 +108,8 @@ class Phone:
             if self.st.get("mac") != self.mac or self.st.get("model") != self.model.name:
                 raise ValueError("state dir %s belongs to %s %s" % (self.state_dir, self.st.get("model"),
                                                                    self.st.get("mac")))
+            if self.st.get("flashing"):
+                self.power_lost_while_flashing()
             return
         if initial_load is None:
             raise ValueError("no --load and no saved state in %s" % self.state_dir)
@@ -116,6 +140,18 @@ class Phone:
             f.write(json.dumps(entry) + "\n")
         self.log("tftp: %s -> %s%s" % (transfer.file, entry["result"],
                                        " (%s)" % entry["detail"] if "detail" in entry else ""))
+
+    def power_lost_while_flashing(self):
+        """The power went while the phone wrote an image (the process was killed
+        inside its flash window): what real phones are left with, never the new load."""
+        flashing = self.st.pop("flashing")
+        outcome = self.faults.get("interrupted-flash") or INTERRUPTED_FLASH_DEFAULT[
+            "7940-7960" if self.model.is_7940 else "cnu"]
+        self.st.setdefault("flash_interruptions", []).append(
+            {"target": flashing["target"], "load": self.st["load"], "outcome": outcome})
+        if outcome == "stuck":
+            self.st["corrupt"] = flashing["target"]
+        self.save()
 
     # ------------------------------------------------------------ helpers
 
@@ -188,8 +224,14 @@ class Phone:
     def boot(self):
         self.st["boots"] += 1
         self.save()
+        if self.st.get("corrupt"):
+            raise EndState("flash-corrupt", target=self.st["corrupt"],
+                           reason="the power went while %s was written to flash; the phone no "
+                                  "longer boots (factory reset needed)" % self.st["corrupt"])
         self.log("boot %d: %s %s running %s" % (self.st["boots"], self.model.name, self.mac, self.st["load"]))
         self.lease = self.dhcp(self.vendor_class())
+        if self.announce is not None:
+            self.announce(self.st["load"], self.lease.address)
         server = self.choose_tftp_server()
         self.client = self.tftp_factory(server)
         cur = self.running()
@@ -257,7 +299,18 @@ class Phone:
             raise EndState("retrying", file=t.file, reason=why)
         self.flash_7940_image(name)
 
+    def write_flash(self, target):
+        """Writing an image takes flash_seconds; the new load counts only once it is
+        written. A power cut inside the window (the process killed) is found at the
+        next start by load_state."""
+        self.st["flashing"] = {"target": target}
+        self.save()
+        self.log("writing %s to flash (%.0f s)" % (target, self.flash_seconds))
+        self.sleep(self.flash_seconds)
+        self.st.pop("flashing", None)
+
     def flash_7940_image(self, name):
+        self.write_flash(name)
         parsed = parse_load(name)
         if parsed is not None and parsed.kind == "loader":
             self.st["previous_protocol"] = self.st["protocol"] or self.st["previous_protocol"]
@@ -267,7 +320,6 @@ class Phone:
         self.st["loads"].append(name)
         self.save()
         self.log("flashed %s, rebooting" % name)
-        self.sleep(self.flash_seconds)
         raise Reboot()
 
     def boot_7940_loader(self):
@@ -343,14 +395,27 @@ class Phone:
 
     def check_7940_stones(self, target_name):
         cur, tgt = self.running(), parse_load(target_name)
-        if cur is None or cur.protocol != "SCCP":
+        if cur is None or tgt is None or cur.kind != "app" or tgt.kind != "app":
             return
-        t_eff = tgt.version if (tgt is not None and tgt.protocol == "SCCP") else INFINITY
-        for version, name in STONES_7940:
-            if vcmp(cur.version, version) < 0 and vcmp(version, t_eff) < 0:
-                raise EndState("refused", target=target_name,
-                               reason="%s cannot go to %s without stepping stone %s first" % (
-                                   self.st["load"], target_name, name))
+
+        def refuse(why):
+            raise EndState("refused", target=target_name,
+                           reason="%s cannot go to %s: %s" % (self.st["load"], target_name, why))
+
+        for protocol, below, to_protocol, to_from, first in GATES_7940:
+            if (cur.protocol == protocol and vcmp(cur.version, below) < 0
+                    and (to_protocol is None or tgt.protocol == to_protocol)
+                    and vcmp(tgt.version, to_from) >= 0):
+                refuse("it must load %s first" % first)
+        signed = ((cur.protocol == "SIP" and vcmp(cur.version, SIGNED_SIP_7940) >= 0) or
+                  (cur.protocol == "SCCP" and vcmp(cur.version, UAL_7940) >= 0))
+        if signed and tgt.protocol == "SIP" and vcmp(tgt.version, SIGNED_SIP_7940) < 0:
+            raise EndState("auth-fail", target=target_name,
+                           reason="%s is signed; the unsigned %s is refused" % (self.st["load"], target_name))
+        if (cur.protocol == "SCCP" and tgt.protocol == "SIP" and vcmp(cur.version, UAL_7940) < 0
+                and not (vcmp(cur.version, (5, 0, 0)) >= 0 and vcmp(cur.version, (6, 0, 0)) < 0
+                         and vcmp(tgt.version, (6, 0, 0)) >= 0 and vcmp(tgt.version, (7, 0, 0)) < 0)):
+            refuse("SIP needs the universal application loader of an SCCP 8.x load first")
 
     def upgrade(self, target):
         tgt, cur = parse_load(target), self.running()
@@ -394,13 +459,13 @@ class Phone:
             loader = os.path.splitext(stage[0])[0] if stage else target
             self.st["pending"] = target
             self.flash_7940_image(loader)
+        self.write_flash(target)
         self.st["previous_protocol"] = self.st["protocol"] or self.st.get("previous_protocol", "")
         self.st.update(load=target, kind="app", protocol=tgt.protocol if tgt else self.st["protocol"] or "SCCP")
         self.st.pop("pending", None)
         self.st["loads"].append(target)
         self.save()
         self.log("flashed %s, rebooting" % target)
-        self.sleep(self.flash_seconds)
         raise Reboot()
 
     def download_component(self, name):
