@@ -41,6 +41,7 @@ struct Flags {
   std::uint16_t server_port = 67;
   std::uint16_t client_port = 68;
   bool quiet = false;
+  bool no_announce = false;
   std::string export_format;
 };
 
@@ -143,6 +144,7 @@ int serve(const Flags& flags, const cf::cli::Diagnostics& diagnostics) {
   options.leases = flags.leases;
   options.events = flags.events;
   options.quiet = flags.quiet;
+  options.announce = !flags.no_announce;
   const auto dir = options.leases.parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   return cf::dhcp::serve(config, options, link, diagnostics);
@@ -211,6 +213,8 @@ int main(int argc, char** argv) {
   app->add_option("--server-port", flags.server_port, "UDP port to serve on")->capture_default_str();
   app->add_option("--client-port", flags.client_port, "UDP port clients listen on")->capture_default_str();
   app->add_flag("--quiet", flags.quiet, "No per-event line on stderr");
+  app->add_flag("--no-announce", flags.no_announce,
+                "Do not listen for the phones' CDP / LLDP-MED frames (no phone-announce events)");
   auto* export_cmd = app->add_subcommand(
       "export", "Print this setup as dnsmasq, Kea or ISC dhcpd configuration, then exit");
   export_cmd->add_option("--format", flags.export_format, "dnsmasq, kea or isc")->required();

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -18,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/dhcp/announce.hpp"
 
 namespace cf::dhcp {
 namespace {
@@ -116,6 +118,48 @@ bool LinkSender::send(const MacAddress& to, std::span<const std::byte> ip_packet
     return false;
   }
   return true;
+}
+
+namespace {
+
+net::UniqueFd announce_socket(int interface_index, std::uint16_t protocol, const MacAddress& group) {
+  net::UniqueFd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(protocol)));
+  if (!fd) throw Error(fmt::format("cannot open a packet socket for CDP/LLDP: {}", errno_text(errno)));
+  sockaddr_ll address{};
+  address.sll_family = AF_PACKET;
+  address.sll_protocol = htons(protocol);
+  address.sll_ifindex = interface_index;
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+    throw Error(fmt::format("cannot bind the CDP/LLDP packet socket: {}", errno_text(errno)));
+  packet_mreq membership{};
+  membership.mr_ifindex = interface_index;
+  membership.mr_type = PACKET_MR_MULTICAST;
+  membership.mr_alen = 6;
+  std::memcpy(membership.mr_address, group.octets.data(), 6);
+  if (::setsockopt(fd.get(), SOL_PACKET, PACKET_ADD_MEMBERSHIP, &membership, sizeof membership) != 0)
+    throw Error(fmt::format("cannot join multicast group {}: {}", group.to_string(), errno_text(errno)));
+  // Announcements are small and a phone repeats them every minute: a small
+  // queue bounds what a flood can pile up.
+  const int bytes = 256 * 1024;
+  (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  return fd;
+}
+
+}  // namespace
+
+AnnounceReceiver::AnnounceReceiver(int interface_index)
+    : cdp_(announce_socket(interface_index, ETH_P_802_2, cdp_multicast)),
+      lldp_(announce_socket(interface_index, lldp_ethertype, lldp_multicast)) {}
+
+std::optional<std::size_t> AnnounceReceiver::receive(int fd, std::span<std::byte> buffer) {
+  sockaddr_ll from{};
+  socklen_t from_length = sizeof from;
+  const auto n = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_TRUNC,
+                            reinterpret_cast<sockaddr*>(&from), &from_length);
+  if (n < 0) return std::nullopt;
+  if (from.sll_pkttype == PACKET_OUTGOING) return 0;
+  if (static_cast<std::size_t>(n) > buffer.size()) return 0;  // MSG_TRUNC: the real length
+  return static_cast<std::size_t>(n);
 }
 
 std::vector<ProbeAnswer> probe_for_servers(const InterfaceInfo& interface,

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cf/cli/error.hpp"
+#include "cf/cli/text.hpp"
 #include "cf/firmware/catalog.hpp"
 #include "cf/net/event_loop.hpp"
 
@@ -60,6 +61,9 @@ class Server {
   void on_readable();
   void send_reply(const Pending& pending);
   void record(const Event& event, const net::SocketAddress& client);
+  void open_announce();
+  void on_announce_readable(int fd);
+  void record_announce(const Announcement& announcement);
   std::string model_of(const std::string& vendor_class) const;
 
   const Config& config_;
@@ -75,6 +79,10 @@ class Server {
   std::optional<firmware::ModelCatalog> catalog_;
   std::ofstream events_;
   std::size_t malformed_ = 0;
+  std::unique_ptr<AnnounceReceiver> announce_;
+  AnnounceTable phones_{options_.announce_capacity, options_.announce_max_age};
+  std::size_t bad_frames_ = 0;
+  std::size_t not_phones_ = 0;
 };
 
 void Server::load_leases() {
@@ -101,6 +109,75 @@ void Server::open_sockets() {
     diagnostics_.warning(fmt::format(
         "{}; replies to clients without an address will be broadcast instead", e.what()));
   }
+}
+
+void Server::open_announce() {
+  if (!options_.announce) return;
+  try {
+    announce_ = std::make_unique<AnnounceReceiver>(interface_.index);
+  } catch (const Error& e) {
+    diagnostics_.warning(fmt::format("{}; no phone-announce events (CDP/LLDP)", e.what()));
+    return;
+  }
+  for (int fd : {announce_->cdp_fd(), announce_->lldp_fd()})
+    loop_.watch(fd, EPOLLIN, [this, fd](std::uint32_t) { on_announce_readable(fd); });
+}
+
+void Server::on_announce_readable(int fd) {
+  std::array<std::byte, 2048> buffer{};
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       clock_.now().time_since_epoch()).count();
+  // A bounded batch per wake-up, so a flood of frames cannot starve DHCP.
+  for (int i = 0; i < 64; ++i) {
+    const auto got = AnnounceReceiver::receive(fd, buffer);
+    if (!got) break;
+    if (*got == 0) continue;
+    const auto parsed = parse_announcement(std::span(buffer).first(*got), catalog_ ? &*catalog_ : nullptr);
+    if (!parsed) {
+      if (++bad_frames_ <= 20 || bad_frames_ % 1000 == 0)
+        diagnostics_.warning(fmt::format("CDP/LLDP frame ignored: {} ({} so far)",
+                                         printable(parsed.error()), bad_frames_));
+      continue;
+    }
+    // 802.1AB 9.2.7.2: TTL 0 is a sender's goodbye; it announces nothing.
+    if (parsed->protocol == AnnounceProtocol::lldp && parsed->ttl == 0) continue;
+    if (!parsed->is_phone()) {
+      if (++not_phones_ <= 5)
+        diagnostics_.note(fmt::format("{} from {} ({}) is not a phone; ignored",
+                                      to_upper(to_string(parsed->protocol)), parsed->source.to_string(),
+                                      printable(parsed->device_id, 64)));
+      continue;
+    }
+    switch (phones_.observe(*parsed, now)) {
+      case AnnounceTable::Verdict::first_sight:
+      case AnnounceTable::Verdict::changed:
+        record_announce(*phones_.find(parsed->mac, parsed->protocol));
+        break;
+      case AnnounceTable::Verdict::refused_full:
+        if (phones_.refused() == 1 || phones_.refused() % 1000 == 0)
+          diagnostics_.warning(fmt::format(
+              "phone table full ({} entries): {} announcement(s) of new phones ignored until "
+              "some phone is silent for {} s",
+              phones_.size(), phones_.refused(), options_.announce_max_age));
+        break;
+      case AnnounceTable::Verdict::unchanged: break;
+    }
+  }
+}
+
+void Server::record_announce(const Announcement& announcement) {
+  if (events_.is_open()) {
+    events_ << announce_json(announcement, interface_.name, wall_millis()) << '\n';
+    events_.flush();
+  }
+  if (options_.quiet) return;
+  std::string line = fmt::format("phone-announce {}", announcement.mac.to_string());
+  line += " model " + (announcement.model.empty() ? std::string("?") : printable(announcement.model, 64));
+  line += " load " + (announcement.load.empty() ? std::string("?") : printable(announcement.load, 64));
+  if (!announcement.load.empty() && !announcement.load_valid) line += " (not a load name)";
+  line += " ip " + (announcement.ip ? announcement.ip->to_string() : std::string("?"));
+  line += fmt::format(" ({} on {})", to_string(announcement.protocol), interface_.name);
+  diagnostics_.note(line);
 }
 
 std::string Server::model_of(const std::string& vendor_class) const {
@@ -208,6 +285,7 @@ int Server::run() {
   load_leases();
   open_sockets();
   loop_.watch(socket_.get(), EPOLLIN, [this](std::uint32_t) { on_readable(); });
+  open_announce();
   loop_.watch_signals({SIGINT, SIGTERM}, [this](int) { loop_.stop(); });
   diagnostics_.note(fmt::format("serving on {} ({}) port {}, server id {}", interface_.name,
                                 interface_.address.to_string(), options_.server_port,
@@ -237,6 +315,21 @@ std::string event_json(const Event& event, const net::SocketAddress& client,
   if (!model.empty()) j["model"] = model;
   if (!event.hostname.empty()) j["hostname"] = event.hostname;
   if (!event.reason.empty()) j["reason"] = event.reason;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string announce_json(const Announcement& a, const std::string& iface, std::int64_t unix_millis) {
+  nlohmann::ordered_json j;
+  j["ts"] = iso_time(unix_millis);
+  j["event"] = "phone-announce";
+  j["mac"] = a.mac.to_string();
+  j["model"] = a.model;
+  j["load"] = a.load;
+  j["load-valid"] = a.load_valid;
+  j["ip"] = a.ip ? a.ip->to_string() : std::string();
+  j["protocol"] = std::string(to_string(a.protocol));
+  j["iface"] = iface;
+  j["platform"] = a.platform;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

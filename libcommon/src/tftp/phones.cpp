@@ -93,23 +93,45 @@ std::vector<PhoneEvent> PhoneTracker::on_request(net::Ipv4 client, std::string_v
     if (reported == state->loop_reported.end() || now - reported->second > settings_.loop_window) {
       state->loop_reported[key] = now;
       events.push_back({"loop-suspected", state->mac, state->model, std::string(base_name(file)),
-                        {}, static_cast<unsigned>(times.size())});
+                        {}, static_cast<unsigned>(times.size()), {}, {}});
     }
   }
   return events;
 }
 
+namespace {
+PhoneEvent load_complete(const PhoneState& state, const std::string& load,
+                         const std::vector<std::string>& components) {
+  PhoneEvent event{"load-complete", state.mac, state.model, load + ".loads", load, 0, {}, {}};
+  auto add = [&](std::string_view name) {
+    const auto it = state.completed.find(to_lower(name));
+    event.files.emplace_back(std::string(name),
+                             it == state.completed.end() ? FileIdentity{} : it->second.identity);
+  };
+  add(event.file);
+  for (const auto& name : components) add(base_name(name));
+  return event;
+}
+}  // namespace
+
 std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_view file,
+                                                  const FileIdentity& identity,
                                                   const std::vector<std::string>* components) {
   std::vector<PhoneEvent> events;
   auto* state = state_for(client);
   if (!state) return events;
   const auto base = base_name(file);
   const auto key = to_lower(base);
-  if (state->completed.size() < settings_.max_files_per_phone || state->completed.contains(key))
-    ++state->completed[key];
-  if (is_phone_config(file))
-    events.push_back({"phone-config", state->mac, state->model, std::string(base), {}, 0});
+  if (state->completed.size() < settings_.max_files_per_phone || state->completed.contains(key)) {
+    auto& done = state->completed[key];
+    ++done.count;
+    done.identity = identity;
+  }
+  if (is_phone_config(file)) {
+    PhoneEvent event{"phone-config", state->mac, state->model, std::string(base), {}, 0, {}, {}};
+    event.identity = identity;
+    events.push_back(std::move(event));
+  }
   if (ends_with(key, ".loads") && components) {
     const auto load = std::string(base.substr(0, base.size() - 6));
     if (catalog_) {
@@ -121,13 +143,13 @@ std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_
       if (!state->completed.contains(component)) missing.insert(component);
     }
     if (missing.empty())
-      events.push_back({"load-complete", state->mac, state->model, std::string(base), load, 0});
+      events.push_back(load_complete(*state, load, *components));
     else
-      state->pending_loads[load] = std::move(missing);
+      state->pending_loads[load] = PendingLoad{*components, std::move(missing)};
   }
   for (auto it = state->pending_loads.begin(); it != state->pending_loads.end();) {
-    if (it->second.erase(key) && it->second.empty()) {
-      events.push_back({"load-complete", state->mac, state->model, it->first + ".loads", it->first, 0});
+    if (it->second.missing.erase(key) && it->second.missing.empty()) {
+      events.push_back(load_complete(*state, it->first, it->second.components));
       it = state->pending_loads.erase(it);
     } else {
       ++it;

@@ -201,6 +201,8 @@ ResolveResult Resolver::open(std::string_view request_name) const {
     OpenedFile file;
     file.fd = std::move(fd);
     file.size = static_cast<std::uint64_t>(st.st_size);
+    file.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                    st.st_mtim.tv_nsec;
     file.path = join(names, names.size());
     file.root_index = r;
     file.device = st.st_dev;

@@ -53,6 +53,13 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+// size, mtime_ns, inode: which version of a file was served (man page, EVENTS).
+void add_identity(json& event, const FileIdentity& identity) {
+  event["size"] = identity.size;
+  event["mtime_ns"] = identity.mtime_ns;
+  event["inode"] = identity.inode;
+}
+
 long long ms_since(TimePoint start, TimePoint now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count();
 }
@@ -173,6 +180,19 @@ void Server::emit_phone_events(const net::SocketAddress& client,
     if (!e.model.empty()) event["model"] = e.model;
     if (!e.load.empty()) event["load"] = e.load;
     if (e.count) event["count"] = e.count;
+    if (e.identity) add_identity(event, *e.identity);
+    if (!e.files.empty()) {
+      json files = json::array();
+      std::int64_t newest = 0;
+      for (const auto& [name, identity] : e.files) {
+        json entry = {{"file", name}};
+        add_identity(entry, identity);
+        files.push_back(std::move(entry));
+        newest = std::max(newest, identity.mtime_ns);
+      }
+      event["files"] = std::move(files);
+      event["mtime_ns_max"] = newest;
+    }
     std::string line = fmt::format("{} {}{}: {}", client.to_string(), e.event,
                                    e.mac.empty() ? "" : " SEP" + e.mac, e.file);
     if (e.count) line += fmt::format(" ({} fetches)", e.count);
@@ -614,7 +634,7 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
                 {"windowsize", t->negotiated.windowsize},
                 {"result", result}};
   if (!t->upload) {
-    event["size"] = t->source.size;
+    add_identity(event, t->source.identity());
     event["resent"] = t->read.resent_blocks;
   }
   if (!detail.empty()) event["error"] = detail;
@@ -634,7 +654,7 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
         if (auto names = firmware::parse_loads_file(content)) components = names.value();
       }
     }
-    emit_phone_events(t->client, tracker_.on_complete(t->client.address, t->file,
+    emit_phone_events(t->client, tracker_.on_complete(t->client.address, t->file, t->source.identity(),
                                                       components ? &*components : nullptr));
   }
   check_shutdown();

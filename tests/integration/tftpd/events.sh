@@ -31,10 +31,14 @@ get apps41.9-4-2ES26.sbn || cf_fail "apps"
 for _ in 1 2 3; do get term41.default.loads || true; done
 
 ev="$tmp/events.jsonl"
-python3 - "$ev" "$mac" <<'PY'
-import json, sys
+python3 - "$ev" "$mac" "$root" <<'PY'
+import json, os, sys
 events = [json.loads(line) for line in open(sys.argv[1])]
 mac = sys.argv[2]
+root = sys.argv[3]
+def version(name):
+    st = os.stat(os.path.join(root, name))
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
 for e in events:
     assert "ts" in e and "event" in e, e
     if e["event"] not in ("server-start", "server-stop"):
@@ -46,9 +50,16 @@ def one(kind, **fields):
     return found[0]
 probe = one("transfer", file="CTLSEP%s.tlv" % mac)
 assert probe["result"] == "not-found" and probe["mac"] == mac, probe
-one("phone-config", mac=mac)
+pc = one("phone-config", mac=mac)
+assert {k: pc[k] for k in ("size", "mtime_ns", "inode")} == version("SEP%s.cnf.xml" % mac), pc
 lc = one("load-complete", mac=mac)
 assert lc["load"] == "SIP41.9-4-2SR3-1S", lc
+listed = ["SIP41.9-4-2SR3-1S.loads", "jar41sip.9-4-2ES26.sbn", "cnu41.9-4-2ES26.sbn",
+          "apps41.9-4-2ES26.sbn"]
+assert [f["file"] for f in lc["files"]] == listed, lc
+for f in lc["files"]:
+    assert {k: f[k] for k in ("size", "mtime_ns", "inode")} == version(f["file"]), f
+assert lc["mtime_ns_max"] == max(version(n)["mtime_ns"] for n in listed), lc
 loop = one("loop-suspected", file="term41.default.loads")
 assert loop["count"] == 3 and loop["mac"] == mac, loop
 ok = [e for e in events if e["event"] == "transfer" and e["result"] == "ok"]
@@ -56,7 +67,25 @@ assert len(ok) == 5, ok
 for e in ok:
     for k in ("file", "bytes", "ms", "blksize", "windowsize", "result", "mac"):
         assert k in e, (k, e)
+    assert {k: e[k] for k in ("size", "mtime_ns", "inode")} == version(e["path"]), e
 print("events ok:", len(events), file=sys.stderr)
+PY
+
+# A config replaced by rename: the next fetch names the new version.
+old_inode="$(stat -c %i "$root/SEP${mac}.cnf.xml")"
+echo '<device><new/></device>' >"$root/new.tmp"
+touch -d '2030-01-02 03:04:05.123456789' "$root/new.tmp"
+mv "$root/new.tmp" "$root/SEP${mac}.cnf.xml"
+get "SEP${mac}.cnf.xml" || cf_fail "config after replacing it"
+python3 - "$ev" "$root/SEP${mac}.cnf.xml" "$old_inode" <<'PY'
+import json, os, sys
+configs = [json.loads(l) for l in open(sys.argv[1]) if '"phone-config"' in l]
+st = os.stat(sys.argv[2])
+last = configs[-1]
+assert last["inode"] == st.st_ino != int(sys.argv[3]), last
+assert last["mtime_ns"] == st.st_mtime_ns and last["mtime_ns"] % 1000000000 == 123456789, last
+assert last["size"] == st.st_size, last
+assert configs[-2]["inode"] == int(sys.argv[3]), configs
 PY
 
 # Uploads: a new name is stored whole; an existing one is refused and kept.

@@ -46,6 +46,27 @@ class LinkSender {
   int interface_index_;
 };
 
+// Receives the CDP and LLDP frames phones announce themselves with, on one
+// interface: one AF_PACKET socket bound to 802.2 LLC frames (CDP is 802.3 +
+// SNAP, which the kernel hands to ETH_P_802_2) and one to ethertype 0x88cc,
+// each joined to its protocol's multicast MAC so the interface passes the
+// frames up without promiscuous mode. Needs CAP_NET_RAW.
+class AnnounceReceiver {
+ public:
+  // Throws cf::Error when a socket cannot be made or bound.
+  explicit AnnounceReceiver(int interface_index);
+  int cdp_fd() const noexcept { return cdp_.get(); }
+  int lldp_fd() const noexcept { return lldp_.get(); }
+  // One whole frame (Ethernet header first) from `fd` into `buffer`: its
+  // size; 0 for a frame to skip (sent by this host, or longer than the
+  // buffer); nullopt when none is waiting.
+  static std::optional<std::size_t> receive(int fd, std::span<std::byte> buffer);
+
+ private:
+  net::UniqueFd cdp_;
+  net::UniqueFd lldp_;
+};
+
 // Another server that answered the probe.
 struct ProbeAnswer {
   net::Ipv4 server_id;         // option 54

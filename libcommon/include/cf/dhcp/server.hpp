@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cf/cli/diagnostics.hpp"
+#include "cf/dhcp/announce.hpp"
 #include "cf/dhcp/config.hpp"
 #include "cf/dhcp/link.hpp"
 #include "cf/dhcp/policy.hpp"
@@ -23,6 +24,9 @@ struct ServerOptions {
   std::filesystem::path events;   // JSON Lines; empty for none
   std::size_t batch = 64;         // requests answered per fdatasync at most
   bool quiet = false;             // no per-event line on stderr
+  bool announce = true;           // listen for CDP / LLDP-MED phone announcements
+  std::size_t announce_capacity = 4096;  // phones remembered (per protocol) at most
+  std::int64_t announce_max_age = 3600;  // seconds a silent phone is remembered
 };
 
 // One JSON object a line, appended and flushed per line (DESIGN contract):
@@ -30,6 +34,11 @@ struct ServerOptions {
 // nak/ignore. `model` comes from the catalog via option 60.
 std::string event_json(const Event& event, const net::SocketAddress& client,
                        const std::string& model, std::int64_t unix_millis);
+
+// The phone-announce event: ts, event, mac, model, load, load-valid, ip,
+// protocol (cdp|lldp), iface, platform. Unknown values are "".
+std::string announce_json(const Announcement& announcement, const std::string& iface,
+                          std::int64_t unix_millis);
 
 // Runs until SIGINT or SIGTERM; returns the exit code. Throws cf::Error on setup.
 int serve(const Config& config, const ServerOptions& options, const InterfaceInfo& interface,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cf/net/ipv4.hpp"
+#include "cf/tftp/resolver.hpp"
 #include "cf/tftp/transfer.hpp"
 
 namespace cf::firmware {
@@ -44,6 +45,11 @@ struct PhoneEvent {
   std::string file;   // the config, the .loads, or the looping file
   std::string load;   // load-complete: the load name
   unsigned count = 0; // loop-suspected: fetches within the window
+  // phone-config: the version of the config served.
+  std::optional<FileIdentity> identity;
+  // load-complete: the .loads and every file it names, as last served to
+  // this phone (base name as listed, version).
+  std::vector<std::pair<std::string, FileIdentity>> files;
 };
 
 struct PhoneTrackerSettings {
@@ -53,11 +59,21 @@ struct PhoneTrackerSettings {
   std::size_t max_files_per_phone = 1024;
 };
 
+struct CompletedFile {
+  unsigned count = 0;     // complete transfers
+  FileIdentity identity;  // the version the latest one served
+};
+
+struct PendingLoad {
+  std::vector<std::string> components;  // as the .loads lists them
+  std::set<std::string> missing;        // lower case, not yet sent
+};
+
 struct PhoneState {
   std::string mac;
   std::string model;
-  std::map<std::string, unsigned> completed;  // file (lower case) -> complete transfers
-  std::map<std::string, std::set<std::string>> pending_loads;  // load -> files not yet sent
+  std::map<std::string, CompletedFile> completed;  // file (lower case) -> what was sent
+  std::map<std::string, PendingLoad> pending_loads;  // load -> files not yet sent
   std::map<std::string, std::deque<TimePoint>> requests;       // file -> recent request times
   std::map<std::string, TimePoint> loop_reported;              // file -> when reported
 };
@@ -69,9 +85,10 @@ class PhoneTracker {
       : settings_(settings), catalog_(catalog) {}
 
   std::vector<PhoneEvent> on_request(net::Ipv4 client, std::string_view file, TimePoint now);
-  // A transfer of `file` to `client` finished with every byte acknowledged.
-  // For a .loads file, `components` are the names it lists.
+  // A transfer of `file` (version `identity`) to `client` finished with every
+  // byte acknowledged. For a .loads file, `components` are the names it lists.
   std::vector<PhoneEvent> on_complete(net::Ipv4 client, std::string_view file,
+                                      const FileIdentity& identity,
                                       const std::vector<std::string>* components);
 
   const PhoneState* phone(net::Ipv4 client) const;

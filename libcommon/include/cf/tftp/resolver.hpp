@@ -33,13 +33,25 @@ struct ResolverOptions {
 
 enum class ResolveError { not_found, access_violation };
 
+// Which version of a file was served: what --events reports so a migration
+// can prove a phone fetched a file written after a given moment.
+struct FileIdentity {
+  std::uint64_t size = 0;     // bytes at open
+  std::int64_t mtime_ns = 0;  // st_mtim at open, nanoseconds since the epoch
+  std::uint64_t inode = 0;
+};
+
 struct OpenedFile {
   net::UniqueFd fd;  // O_RDONLY, read with pread for the whole transfer
   std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
   std::string path;  // as found on disk, relative to its root
   std::size_t root_index = 0;
   dev_t device = 0;
   ino_t inode = 0;
+  FileIdentity identity() const noexcept {
+    return {size, mtime_ns, static_cast<std::uint64_t>(inode)};
+  }
 };
 
 struct ResolveResult {
