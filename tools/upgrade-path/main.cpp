@@ -97,7 +97,13 @@ int run(const Options& options) {
   request.only_known = have_sources;
 
   const auto outcome = cf::upgrade::plan_route(rules, request, catalog);
-  if (!outcome.steps) throw cf::Error(outcome.blocked);
+  if (!outcome.steps) {
+    // A root that lacks every load of a stone class fails verification, like a
+    // root that lacks a step's load: what is missing is named, and can be added.
+    if (outcome.lacks_stone && request.only_known)
+      throw cf::Error(outcome.blocked, cf::ExitCode::verification_failed);
+    throw cf::Error(outcome.blocked);
+  }
   const auto& steps = *outcome.steps;
 
   if (options.explain) {

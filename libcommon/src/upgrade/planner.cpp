@@ -108,7 +108,7 @@ std::vector<int> stone_ranks(const std::vector<LoadName>& nodes,
 // fills (what the admin must add to the root).
 std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vector<bool>& reached,
                             const std::vector<const Rule*>& rules, const PlanRequest& request,
-                            const firmware::ModelCatalog& catalog) {
+                            const firmware::ModelCatalog& catalog, bool& lacks_stone) {
   const auto& target = request.target;
   std::string text = fmt::format("no route from {} to {}", describe(request.from), target.name);
   const auto direct = judge_jump(rules, request.from, target).forbidden_by;
@@ -126,6 +126,7 @@ std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vecto
     if (!filled && std::find(lacking.begin(), lacking.end(), rule) == lacking.end())
       lacking.push_back(rule);
   }
+  lacks_stone = !lacking.empty();
   for (const auto* rule : lacking) {
     text += fmt::format("; the route needs {} (rule {}), and {}", rule->describe_stones(*request.model),
                         rule->id, request.only_known ? "the root holds none" : "none is known");
@@ -191,7 +192,8 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
   }
 
   if (target == n || std::get<0>(cost[target]) == kInf) {
-    outcome.blocked = explain_blocked(nodes, done, family_rules, request, catalog);
+    outcome.blocked = explain_blocked(nodes, done, family_rules, request, catalog,
+                                      outcome.lacks_stone);
     return outcome;
   }
 

@@ -62,10 +62,10 @@ cf_assert_eq 1 "$(wc -l <"${out}/d")" "no steps"
 run 0 "${out}/e" --model 7940 --from unknown --to P0S3-8-12-00
 cf_assert_eq 5 "$(wc -l <"${out}/e")" "four steps from an unknown load"
 
-# 6. A stepping stone missing from the root: exit 1 naming the class it lacks,
+# 6. A stepping stone missing from the root: exit 3 naming the class it lacks,
 #    the seed's load of that class and the archive that carries it.
 rm "${root}/P00305000500.loads" "${root}/P00305000500.bin"
-run 1 "${out}/f" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
+run 3 "${out}/f" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
 cf_assert_contains "$(cat "${out}/f.err")" "the route needs a load of the class 'SCCP >=5.0 <6.0' (e.g. P00305000500)"
 cf_assert_contains "$(cat "${out}/f.err")" "cmterm-7940-7960-sccp.5-0-5.zip"
 # Without --root the plan names the seed's loads; with the root's own 5.x load it goes through that.
@@ -139,6 +139,9 @@ run 0 "${out}/t" --model 7940 --from P0S3-04-1-00 --to P0S3-8-12-00 --root "${sr
 cf_assert_eq "P0S3-04-4-00 P0S3-05-3-00 P0S3-06-3-00 P0S3-07-4-00 P0S3-8-12-00" \
   "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/t")" "SIP staging"
 run 1 "${out}/u" --model 7960 --from P0S3-8-12-00 --to P0S3-04-4-00 --root "${sr}"
+rm "${sr}/P0S3-05-3-00.loads" "${sr}/P0S3-05-3-00.bin"
+run 3 "${out}/v" --model 7940 --from P0S3-04-1-00 --to P0S3-8-12-00 --root "${sr}"
+cf_assert_contains "$(cat "${out}/v.err")" "'SIP >=5.3 <5.4' (rule 7940-sip-53), and the root holds none"
 cf_assert_contains "$(cat "${out}/u.err")" "rule 7940-signed ("
 
 echo "upgrade-path: all checks passed"

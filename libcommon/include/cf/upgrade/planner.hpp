@@ -45,6 +45,7 @@ struct PlanRequest {
 struct PlanOutcome {
   std::optional<std::vector<Step>> steps;  // nullopt: no route
   std::string blocked;                     // why there is no route, naming the rule
+  bool lacks_stone = false;                // a stone class that no candidate fills blocks it
 };
 
 // Throws cf::Error when no rule speaks about the family's jumps (fail closed).
