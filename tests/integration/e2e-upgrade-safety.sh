@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The migration's safety rules in a namespaced lab (scripts/lab, tests/phonesim):
+#   1. phones that write flash for longer than --stall-seconds are never
+#      power-cycled mid-flash (phonesim records every interrupted flash), and every
+#      phone is done, the 7940's loader stage included;
+#   2. the control: a flash window shorter than the phones' flash (--flash-window)
+#      lets the stall rule cut a flash, and phonesim records it, so test 1 can fail;
+#   3. a phone whose announced load differs from what the state file expected is
+#      planned again from that load and never sent through the old route.
+set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "$CF_SOURCE_DIR/tests/lib/common.sh"
+((EUID == 0)) || cf_skip "the lab needs root for network namespaces"
+command -v jq >/dev/null || cf_skip "jq is not installed"
+
+work=$(cf_tmpdir)
+firmware="$work/firmware"
+"$CF_SOURCE_DIR/tests/fixtures/make-firmware" -q --scale 0.02 --only good "$firmware"
+rm -f "$firmware/expected.json"
+migrate=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --asterisk 10.213.7.1 --idle-seconds 3
+         --discover-seconds 60 --archives "$firmware")
+last_state() { tail -n 1 "$1/phones/$2/results.jsonl"; }
+interruptions() { jq '.flash_interruptions // [] | length' "$1/phones/$2/state.json"; }
+
+# lab_run NAME FLASH_SECONDS SCRIPT_ARGS -- PHONES...: one lab, one migration.
+lab_run() {
+  local name=$1 flash=$2 extra=$3 rc=0
+  shift 4
+  local phones=()
+  for p in "$@"; do phones+=(--phone "$p"); done
+  "$CF_SOURCE_DIR/scripts/lab" --bin "$CF_BIN_DIR" --root "$work/$name.root" --dir "$work/$name" \
+    --flash-seconds "$flash" "${phones[@]}" -- bash -c "$(printf '%q ' "${migrate[@]}") $extra \
+      --root \"\$CF_LAB_ROOT\" --events \"\$CF_LAB_TFTP_EVENTS\" --dhcp-events \"\$CF_LAB_DHCP_EVENTS\" \
+      --expect $# --reset-cmd \"\$CF_LAB_DIR/bin/reset-phone\" --state $work/$name.state \
+      --asterisk-dir $work/$name.ast" >"$work/$name.out" 2>&1 || rc=$?
+  mkdir -p "$work/$name.ast"
+  cf_log_register "$work/$name.out" "$name"
+  return "$rc"
+}
+
+# ------------------------------------------------ 1. flash longer than the stall
+lab_run slow 40 "--stall-seconds 15 --timeout 500" -- \
+  7961,00:1E:4A:05:79:61,SCCP41.8-2-2S 7940,00:1E:4A:05:79:40,P00308000900 ||
+  cf_fail "the slow-flash migration failed: $(tail -20 "$work/slow.out")"
+for mac in 001E4A057961 001E4A057940; do
+  cf_assert_eq 0 "$(interruptions "$work/slow" "$mac")" "$mac flashes cut by a power-cycle"
+  cf_assert_eq running "$(jq -r .state <<<"$(last_state "$work/slow" "$mac")")" "$mac state"
+done
+cf_assert_eq SIP41.9-4-2SR3-1S "$(jq -r .load <<<"$(last_state "$work/slow" 001E4A057961)")" "7961 load"
+cf_assert_eq P0S3-8-12-00 "$(jq -r .load <<<"$(last_state "$work/slow" 001E4A057940)")" "7940 load"
+cf_assert_contains "$(cat "$work/slow.out")" "it writes flash now"
+echo "e2e: 40 s flashes with a 15 s stall rule: no flash cut, every phone done"
+
+# ------------------------------------- 2. the control: a too-short flash window
+lab_run cut 30 "--stall-seconds 5 --flash-window 1 --timeout 45" -- \
+  7961,00:1E:4A:06:79:61,SCCP41.8-5-2S || true
+(( $(interruptions "$work/cut" 001E4A067961) >= 1 )) ||
+  cf_fail "a power-cycle inside the flash window went unnoticed: phonesim must record it"
+echo "e2e: the control run cut a flash, and phonesim recorded it"
+
+# -------------------------------- 3. an announcement the state did not expect
+mkdir -p "$work/replan.root"
+printf '#mac\tmodel\textension\tsecret\tname\tplan\tstep\tstatus\tfrom\n' >"$work/replan.state"
+printf '001E4A077961\t7961\t301\tsecret301\tRe\tSCCP41.8-5-2S,SIP41.9-4-2SR3-1S\t1\tstepping\tSCCP41.8-2-2S\n' \
+  >>"$work/replan.state"
+chmod 600 "$work/replan.state"
+lab_run replan 1 "--stall-seconds 20 --timeout 120" -- 7961,00:1E:4A:07:79:61,SIP41.8-5-2S ||
+  cf_fail "the re-planned migration failed: $(tail -20 "$work/replan.out")"
+cf_assert_contains "$(cat "$work/replan.out")" "announces SIP41.8-5-2S, but its state expected SCCP41.8-2-2S"
+state=$(last_state "$work/replan" 001E4A077961)
+cf_assert_eq SIP41.9-4-2SR3-1S "$(jq -r .load <<<"$state")" "re-planned phone's load"
+cf_assert_eq '["SIP41.9-4-2SR3-1S"]' "$(jq -c .loads <<<"$state")" "re-planned phone's flashed loads"
+echo "e2e: a phone on another load than the state expected was planned again from it"
