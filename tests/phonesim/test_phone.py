@@ -63,7 +63,7 @@ class PhoneTest(unittest.TestCase):
         self.option150 = ["10.0.0.1"]
 
     def tearDown(self):
-        shutil.rmtree(self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def run_phone(self, model, root, load=None, **kw):
         def fake_dhcp(vci):
@@ -108,7 +108,68 @@ class PhoneTest(unittest.TestCase):
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P00308000900</loadInformation></device>"
         r = self.run_phone("7960", root, "P00303010102")
         self.assertEqual((r["state"], r["load"]), ("refused", "P00303010102"))
-        self.assertIn("P00305000500", r["reason"])
+        self.assertIn("an SCCP 5.x load", r["reason"])
+
+    def test_7960_any_sccp_8x_load_is_the_universal_loader(self):
+        root = root_7940()
+        root["P0030801SR02.loads"] = loads_file(["P0030801SR02.bin", "P0030801SR02.sb2"])
+        root["P0030801SR02.bin"] = root["P0030801SR02.sb2"] = b"z" * 700
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0030801SR02</loadInformation></device>"
+        self.assertEqual(self.run_phone("7960", root, "P00305000500")["load"], "P0030801SR02")
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0S3-8-12-00</loadInformation></device>"
+        root["SIPDefault.cnf"] = b"image_version: P0S3-8-12-00\n"
+        self.assertEqual(self.run_phone("7960", root)["load"], "P0S3-8-12-00")
+
+    def test_7960_old_sip_is_staged_and_signed_never_goes_back(self):
+        root = root_7940()
+        for load in ("P0S3-04-1-00", "P0S3-04-4-00", "P0S3-07-4-00"):
+            root[load + ".loads"] = loads_file([load + ".sb2"])
+            root[load + ".sb2"] = b"s" * 500
+        root["SIPDefault.cnf"] = b"image_version: P0S3-07-4-00\n"
+        r = self.run_phone("7960", root, "P0S3-04-1-00")
+        self.assertEqual((r["state"], r["load"]), ("refused", "P0S3-04-1-00"))
+        self.assertIn("SIP 4.4", r["reason"])
+        shutil.rmtree(self.dir, ignore_errors=True)
+        root["SIPDefault.cnf"] = b"image_version: P0S3-04-4-00\n"
+        r = self.run_phone("7960", root, "P0S3-8-12-00")
+        self.assertEqual((r["state"], r["load"]), ("auth-fail", "P0S3-8-12-00"))
+
+    def test_announces_its_running_load_at_every_boot(self):
+        root = root_7940()
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P00308000900</loadInformation></device>"
+        heard = []
+        r = self.run_phone("7960", root, "P00305000500", announce=lambda load, ip: heard.append((load, ip)))
+        self.assertEqual(r["load"], "P00308000900")
+        self.assertEqual(heard, [("P00305000500", "10.0.0.50"), ("P00308000900", "10.0.0.50")])
+
+    def test_power_cut_while_flashing(self):
+        """The image counts only once written: killed inside the window, a 79x1
+        phone is back on its previous load, a 7940/7960 no longer boots."""
+        class PowerCut(Exception):
+            pass
+
+        def cut(_seconds):
+            raise PowerCut()
+
+        for model, load, root, target, outcome in (
+                ("7961", "SCCP41.8-5-2S", root_cnu("SIP41.9-4-2SR3-1S", "41"), "SIP41.9-4-2SR3-1S", "previous"),
+                ("7960", "P00305000500", root_7940(), "P00308000900", "stuck")):
+            root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>%s</loadInformation></device>" % target.encode()
+            phone = Phone(MODELS[model], MAC, self.dir, lambda vci: dhcp.Lease(
+                "10.0.0.50", 24, "10.0.0.1", "10.0.0.1", ["10.0.0.1"], "", "", None),
+                lambda s: FakeTftp(root, s), sleep=cut)
+            with self.assertRaises(PowerCut):
+                phone.run(load)
+            r = self.run_phone(model, root)
+            with open(os.path.join(self.dir, "state.json")) as f:
+                st = json.load(f)
+            self.assertEqual(st["flash_interruptions"][0]["outcome"], outcome)
+            if outcome == "previous":
+                self.assertEqual((r["state"], r["load"]), ("running", target))  # takes it again
+                self.assertEqual(st["flash_interruptions"][0]["load"], load)
+            else:
+                self.assertEqual((r["state"], r["load"]), ("flash-corrupt", load))
+            shutil.rmtree(self.dir)
 
     def test_loader_without_option150_is_pai(self):
         root = root_7940()
