@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from . import cdp, dhcp, netif, tftp
+from . import cdp, dhcp, netif, sip, tftp
 from .models import MODELS, find_model
 from .phone import EndState, Phone, unknown_load, very_old_load
 
@@ -31,13 +31,28 @@ what it does:
 
 end state (one JSON line on stdout):
   {"mac": ..., "model": ..., "state": S, "load": ..., "protocol": ..., "proxy": ...,
-   "registered": bool, "boots": N, "loads": [flashed loads in order], "initial_load": ...,
-   "ip": ..., "tftp_server": ..., ["file", "target", "reason", "detail", "callmanager"]}
+   "registered": bool, "sip_status": N|null, "sip_reason": ..., "sip_transport": ...,
+   "sip_expires": N|null, "boots": N, "loads": [flashed loads in order],
+   "initial_load": ..., "ip": ..., "tftp_server": ...,
+   ["file", "target", "reason", "detail", "callmanager"]}
   S is one of: running, protocol-application-invalid, reboot-loop, refused,
   auth-fail (a signed load refusing an unsigned one), flash-corrupt (the power
   went while an image was written and the phone no longer boots), retrying (with
   "file"), power-lost (with "file"), no-dhcp, no-tftp-server, rebooting
   (--max-boots reached), timeout, error.
+SIP registration (phonesimlib/sip.py, RFC 3261 / RFC 2617):
+  a phone running a SIP load sends REGISTER with only what it read over TFTP in
+  its last boot: 7940/7960 SIPDefault.cnf + SIP<MAC>.cnf (proxy1_address,
+  proxy1_port, line<N>_name/_authname/_password, timer_register_expires;
+  UDP), 79x1+ SEP<MAC>.cnf.xml else XMLDefault.cnf.xml (line <proxy> unless
+  USECALLMANAGER, else processNodeName; line <port>, else <sipPort>; <name>,
+  <authName>, <authPassword>; transportLayerProtocol 2 = UDP (default), 1 or
+  4 = TCP; <timerRegisterExpires>). It answers a 401/407 with MD5 digest (qop
+  auth or none). "registered" is true only if a 200 came back; "sip_status" is
+  the final status code (null: none sent or no answer), "sip_reason" its phrase
+  or why nothing was sent, "sip_expires" the Expires granted. With --stay-up it
+  re-registers at half the granted Expires (30 s after a failure); every
+  REGISTER's outcome goes to sip.jsonl in the state dir.
 announcements (evidence-79xx.md 7):
   at every boot, once it has an address, the phone sends a CDPv2 frame (Device-ID
   SEP<MAC>, software version = its running load, platform, its IP); 79x1 and
@@ -52,6 +67,8 @@ state dir (--state-dir, default ./phonesim-<MAC>):
                (ok, not-found, error, timeout, size-mismatch, invalid, power-lost),
                bytes, tsize, blksize, load (running at the time), detail
   phone.log    human-readable trace (also on stderr with -v)
+  sip.jsonl    one JSON object per REGISTER: ts, event "register", aor,
+               registrar (ip:port), and the sip fields of the end state
 
 faults (--fault, repeatable):
   power-loss-during=FILE  cut the power halfway through FILE's first transfer
@@ -185,9 +202,12 @@ def main(argv=None):
         netif.configure(iface, lease.address, lease.prefixlen)
         return lease
 
+    # What the phone reads over TFTP in its last boot is all sip.py registers with.
+    sip_config = sip.ConfigCapture()
+
     def tftp_factory(server):
-        return tftp.Client(server, blksize=args.blksize, timeout=args.tftp_timeout,
-                           retries=args.tftp_retries)
+        return sip_config.wrap(tftp.Client(server, blksize=args.blksize,
+                                           timeout=args.tftp_timeout, retries=args.tftp_retries))
 
     def announce(load, ip):
         if args.no_announce:
@@ -220,8 +240,17 @@ def main(argv=None):
         signal.setitimer(signal.ITIMER_REAL, 0)
         raw.close()
     result = phone.result_for(end)
+    # SIP registration: "registered" is true only when the registrar answered 200.
+    sip_fields, registration = sip.register_phone(result, sip_config.files, args.mac,
+                                                  args.state_dir, log)
+    result.update(sip_fields)
     log("end state: %s" % json.dumps(result))
     print(json.dumps(result), flush=True)
+    if registration is not None:
+        if args.stay_up:
+            sip.keep_registered_in_background(registration)
+        else:
+            registration.close()
     if end.state == "running" and args.stay_up:
         while True:
             time.sleep(args.announce_interval)

@@ -593,6 +593,7 @@ class Registration:
         self.from_tag = _random_token(4)
         self.cseq = 0
         self.contact = ""
+        self.journal = self.last_result = None
         self.transport = None
 
     def close(self):
@@ -766,6 +767,65 @@ def keep_registered(registration, first, *, on_result, should_stop, sleep=time.s
         on_result(result)
         done += 1
     return result
+
+
+# --------------------------------------------------------------- phonesim hook
+
+NOT_SENT = {"registered": False, "sip_status": None, "sip_reason": None,
+            "sip_transport": None, "sip_expires": None}
+
+
+def register_phone(end_state, files, mac, state_dir, log, transaction_timeout=TIMER_F):
+    """Called by phonesim once the phone has its end state: a phone running a SIP
+    load registers with what it read over TFTP (FILES: ConfigCapture.files).
+    Returns (fields for the end-state JSON, Registration or None); every REGISTER's
+    outcome is appended to STATE_DIR/sip.jsonl."""
+    if end_state.get("state") != "running" or end_state.get("protocol") != "SIP":
+        return dict(NOT_SENT), None
+    account, why = account_from_files(files, mac)
+    if account is None:
+        log("no SIP registration: %s" % why)
+        return dict(NOT_SENT, sip_reason=why), None
+    local_ip = end_state.get("ip")
+    if not local_ip:
+        return dict(NOT_SENT, sip_reason="the phone has no address"), None
+    registration = Registration(account, local_ip, transaction_timeout=transaction_timeout,
+                                log=log)
+    journal = SipJournal(state_dir, account)
+    result = registration.register()
+    journal.write(result)
+    registration.journal, registration.last_result = journal, result
+    return result.fields(), registration
+
+
+class SipJournal:
+    """STATE_DIR/sip.jsonl: one JSON object per REGISTER transaction outcome."""
+
+    def __init__(self, state_dir, account):
+        self.path = os.path.join(state_dir, "sip.jsonl")
+        self.account = account
+
+    def write(self, result):
+        import json
+        record = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "event": "register",
+                  "aor": self.account.aor(),
+                  "registrar": "%s:%d" % (self.account.registrar, self.account.port)}
+        record.update(result.fields())
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def keep_registered_in_background(registration, retry_seconds=30.0):
+    """phonesim --stay-up: refresh the registration from a daemon thread (the main
+    thread keeps announcing) until the process ends."""
+    import threading
+    journal = registration.journal
+    thread = threading.Thread(
+        target=keep_registered, args=(registration, registration.last_result), daemon=True,
+        kwargs={"on_result": journal.write, "should_stop": lambda: False,
+                "retry_seconds": retry_seconds})
+    thread.start()
+    return thread
 
 
 def main(argv=None):
