@@ -382,5 +382,55 @@ class TransactionTest(unittest.TestCase):
         self.assertIn("tcp", result.reason)
 
 
+class PhoneHookTest(unittest.TestCase):
+    """register_phone: what phonesim's cli calls with the end state."""
+
+    def setUp(self):
+        import tempfile
+        self.state_dir = tempfile.mkdtemp()
+        self.logged = []
+
+    def tearDown(self):
+        import shutil
+        shutil.rmtree(self.state_dir)
+
+    def hook(self, end_state, files):
+        return sip.register_phone(end_state, files, "001A2B3C4D40", self.state_dir,
+                                  self.logged.append, transaction_timeout=5)
+
+    def test_not_running_sip_sends_nothing(self):
+        fields, registration = self.hook({"state": "running", "protocol": "SCCP", "ip": "127.0.0.1"}, {})
+        self.assertEqual(fields, sip.NOT_SENT)
+        self.assertIsNone(registration)
+        fields, _ = self.hook({"state": "retrying", "protocol": "SIP", "ip": "127.0.0.1"}, {})
+        self.assertFalse(fields["registered"])
+
+    def test_sip_without_credentials_says_why(self):
+        files = {"SIPDefault.cnf": b'proxy1_address: "127.0.0.1"\n'}
+        fields, registration = self.hook({"state": "running", "protocol": "SIP", "ip": "127.0.0.1"}, files)
+        self.assertIsNone(registration)
+        self.assertEqual((fields["registered"], fields["sip_status"]), (False, None))
+        self.assertIn("no line", fields["sip_reason"])
+
+    def test_registers_and_journals(self):
+        import json
+        peer = ScriptedRegistrar([TransactionTest.CHALLENGE, ("200 OK", "Expires: 90\r\n")])
+        files = {"SIPDefault.cnf": ('proxy1_address: "127.0.0.1"\nproxy1_port: %d\n' % peer.port).encode(),
+                 "SIP001A2B3C4D40.cnf": b'line1_name: "1001"\nline1_password: "pw"\n'}
+        try:
+            fields, registration = self.hook({"state": "running", "protocol": "SIP", "ip": "127.0.0.1"},
+                                             files)
+            registration.close()
+        finally:
+            peer.close()
+        self.assertEqual((fields["registered"], fields["sip_status"], fields["sip_expires"],
+                          fields["sip_transport"]), (True, 200, 90, "udp"))
+        with open(os.path.join(self.state_dir, "sip.jsonl")) as f:
+            records = [json.loads(line) for line in f]
+        self.assertEqual(len(records), 1)
+        self.assertEqual((records[0]["event"], records[0]["aor"], records[0]["registered"]),
+                         ("register", "sip:1001@127.0.0.1", True))
+
+
 if __name__ == "__main__":
     unittest.main()
