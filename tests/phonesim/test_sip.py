@@ -214,7 +214,8 @@ class AccountTest(unittest.TestCase):
         for data, words in ((self.sep("3"), "transportLayerProtocol"),
                             (self.sep(register="false"), "does not register"),
                             (self.sep(line_port="x"), "port"),
-                            (self.sep(line_proxy="bad host!"), "not a host"),
+                            (self.sep(line_proxy="bad host!"), "not an IPv4"),
+                            (self.sep(line_proxy="pbx.example.org"), "resolves no names"),
                             (b"<device><deviceProtocol>SIP</deviceProtocol></device>", "processNodeName")):
             a, why = sip.account_from_xml(data)
             self.assertIsNone(a)
