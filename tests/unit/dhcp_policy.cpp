@@ -219,6 +219,42 @@ TEST_CASE("the pool runs out, and an expired lease is reused after that") {
   CHECK(f.state.leases.find(phone_a) == nullptr);
 }
 
+TEST_CASE("exhaustion of a fully leased large pool is known without walking the pool") {
+  Fixture f;
+  f.config.pools = {*parse_pool("10.1.0.1-10.1.15.254", cf::net::Ipv4Network::parse("10.1.0.0/20"))};
+  f.config.routers.clear();
+  f.config.server_id = ip("10.1.0.1");
+  const auto first = ip("10.1.0.2");
+  std::uint32_t n = 0;
+  for (auto a = std::optional<Ipv4>(first); a && *a <= ip("10.1.15.254"); a = a->next(), ++n) {
+    MacAddress m;
+    m.octets = {0x02, 0, 0, 0, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+    f.state.leases.put({m, *a, f.now() + 3600 + n, {}, {}});
+  }
+  REQUIRE(f.state.leases.size() == 4093);
+  Incoming in;
+  in.interface_address = f.config.server_id;
+  for (int i = 0; i < 300; ++i) {
+    MacAddress m;
+    m.octets = {0x06, 0, 0, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+    in.message = f.message(MessageType::discover, m);
+    const auto out = handle(f.state, f.config, in, f.now());
+    REQUIRE_FALSE(out.reply);
+    CHECK(out.events.back().reason == "pool exhausted");
+  }
+  // The old search visited all 4093 addresses per DISCOVER; now none is visited.
+  CHECK(f.state.reuse_steps == 0);
+  // The first lease to run out is reused at once, found first in expiry order.
+  f.clock.advance(std::chrono::seconds(3601));
+  MacAddress late;
+  late.octets = {0x06, 1, 1, 1, 1, 1};
+  in.message = f.message(MessageType::discover, late);
+  const auto out = handle(f.state, f.config, in, f.now());
+  REQUIRE(out.reply);
+  CHECK(out.reply->yiaddr == first);
+  CHECK(f.state.reuse_steps == 1);
+}
+
 TEST_CASE("an outstanding offer is not offered to a second client") {
   Fixture f;
   const auto first = f.run(f.message(MessageType::discover, phone_a));

@@ -103,6 +103,12 @@ Result<Lease> parse_lease_line(std::string_view line) {
 
 // ---------------------------------------------------------------- LeaseTable
 
+void LeaseTable::unindex(const Lease& lease) {
+  by_address_.erase(lease.address);
+  addresses_.erase(lease.address);
+  by_expiry_.erase({lease.expiry, lease.address});
+}
+
 void LeaseTable::put(const Lease& lease) {
   if (lease.address.is_unspecified()) {  // a tombstone: the MAC is forgotten
     erase(lease.mac);
@@ -110,21 +116,17 @@ void LeaseTable::put(const Lease& lease) {
   }
   if (const auto it = by_address_.find(lease.address);
       it != by_address_.end() && it->second != lease.mac)
-    by_mac_.erase(it->second);
-  if (const auto old = by_mac_.find(lease.mac);
-      old != by_mac_.end() && old->second.address != lease.address) {
-    by_address_.erase(old->second.address);
-    addresses_.erase(old->second.address);
-  }
+    erase(MacAddress(it->second));  // the address moved on to lease.mac
+  if (const auto old = by_mac_.find(lease.mac); old != by_mac_.end()) unindex(old->second);
   by_mac_[lease.mac] = lease;
   by_address_[lease.address] = lease.mac;
   addresses_.insert(lease.address);
+  by_expiry_.emplace(lease.expiry, lease.address);
 }
 
 void LeaseTable::erase(const MacAddress& mac) {
   if (const auto it = by_mac_.find(mac); it != by_mac_.end()) {
-    by_address_.erase(it->second.address);
-    addresses_.erase(it->second.address);
+    unindex(it->second);
     by_mac_.erase(it);
   }
 }

@@ -63,7 +63,7 @@ bool available_to(const State& state, const Config& config, Ipv4 address, const 
   return !offered_to_other(state, address, mac, now);
 }
 
-std::optional<Ipv4> free_address(const State& state, const Config& config,
+std::optional<Ipv4> free_address(State& state, const Config& config,
                                  const std::vector<const Pool*>& pools, const MacAddress& mac,
                                  UnixTime now) {
   // Never-used addresses first: the lowest one that no lease names and no
@@ -85,25 +85,20 @@ std::optional<Ipv4> free_address(const State& state, const Config& config,
       from = candidate->next();
     }
   }
-  // None left: the one whose old lease ran out longest ago (a walk over the
-  // pools, only once every address has been leased or offered).
-  std::optional<Ipv4> reuse;
-  UnixTime reuse_expiry = 0;
-  for (const Pool* pool : pools) {
-    for (auto a = std::optional<Ipv4>(pool->first); a && *a <= pool->last; a = a->next()) {
-      if (!available_to(state, config, *a, mac, now)) continue;
-      const auto* holder = state.leases.holder(*a);
-      if (holder == nullptr || holder->mac == mac) return *a;
-      if (!reuse || holder->expiry < reuse_expiry) {
-        reuse = *a;
-        reuse_expiry = holder->expiry;
-      }
-    }
+  // None left: the address whose lease ran out longest ago, through the
+  // leases ordered by expiry. The search stops at the first active lease, so
+  // a fully leased pool costs O(log n), never a walk of the pool (issue 13,
+  // item 8); it steps only over expired leases of other links or ones that
+  // are offered, quarantined or reserved for another MAC.
+  for (const auto& [expiry, address] : state.leases.by_expiry()) {
+    if (expiry > now) break;
+    ++state.reuse_steps;
+    if (in_ranges(pools, address) && available_to(state, config, address, mac, now)) return address;
   }
-  return reuse;
+  return std::nullopt;
 }
 
-std::optional<Ipv4> choose_address(const State& state, const Config& config,
+std::optional<Ipv4> choose_address(State& state, const Config& config,
                                    const std::vector<const Pool*>& pools, const Message& request,
                                    const MacAddress& mac, UnixTime now) {
   if (const auto* r = reservation_of(config, mac); r != nullptr && on_network(pools, r->address))

@@ -15,9 +15,11 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -60,11 +62,17 @@ class LeaseTable {
   std::optional<net::Ipv4> first_unleased(net::Ipv4 from, net::Ipv4 to) const {
     return addresses_.first_absent(from, to);
   }
+  // Every lease's (expiry, address), oldest first: the lease that ran out
+  // longest ago is the first entry, and a table of active leases starts with
+  // one whose expiry is in the future, so "nothing to reuse" is O(log n).
+  const std::set<std::pair<UnixTime, net::Ipv4>>& by_expiry() const noexcept { return by_expiry_; }
 
  private:
+  void unindex(const Lease& lease);
   std::map<MacAddress, Lease> by_mac_;
   std::unordered_map<net::Ipv4, MacAddress> by_address_;
   AddressSet addresses_;  // the keys of by_address_, as runs
+  std::set<std::pair<UnixTime, net::Ipv4>> by_expiry_;
 };
 
 struct LoadReport {
