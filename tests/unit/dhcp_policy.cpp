@@ -427,6 +427,54 @@ TEST_CASE("the reply is cut to fit option 57, dropping unasked options first") {
   CHECK(out.reply->options.contains(226));
 }
 
+TEST_CASE("a large option 82 never pushes option 150 out, and counts against the budget") {
+  Fixture f;
+  f.config.pools.push_back(*parse_pool("10.9.0.10-10.9.0.20/24", std::nullopt));
+  f.config.options.set_text(option::domain_name, std::string(120, 'd'));
+  f.config.options.set(224, Bytes(60, std::byte{'x'}));
+  auto discover = f.message(MessageType::discover, phone_a);
+  discover.giaddr = ip("10.9.0.1");
+  // The phone asks for the domain name before 150 and 66 (the order in option
+  // 55 would otherwise decide what is dropped first).
+  const Bytes asked{std::byte{1}, std::byte{3}, std::byte{15}, std::byte{150}, std::byte{66}};
+  discover.options.set(option::parameter_list, asked);
+  const Bytes agent(240, std::byte{0x01});  // room left for the essentials, 150 and 66, not 15
+  discover.options.set(option::relay_agent_info, agent);
+  auto out = f.run(discover);
+  REQUIRE(out.reply);
+  CHECK(serialize(*out.reply).size() <= 548);  // option 82 inside the budget
+  CHECK(*out.reply->options.find(option::relay_agent_info) == agent);
+  CHECK(out.reply->options.ipv4_list(option::tftp_servers) == std::vector<Ipv4>{ip("192.168.1.1")});
+  CHECK_FALSE(out.reply->options.contains(224));
+  CHECK_FALSE(out.reply->options.contains(option::domain_name));  // asked, but dropped before 150/66
+  CHECK(out.reply->options.contains(option::tftp_server_name));
+
+  // The same through REQUEST: the ACK keeps 150 too.
+  auto request = f.message(MessageType::request, phone_a);
+  request.giaddr = discover.giaddr;
+  request.options.set(option::parameter_list, asked);
+  request.options.set(option::relay_agent_info, agent);
+  request.options.set_ipv4(option::server_id, f.config.server_id);
+  request.options.set_ipv4(option::requested_address, out.reply->yiaddr);
+  const auto ack = f.run(request);
+  REQUIRE(ack.reply);
+  CHECK(ack.reply->type() == MessageType::ack);
+  CHECK(serialize(*ack.reply).size() <= 548);
+  CHECK(ack.reply->options.contains(option::tftp_servers));
+
+  // An option 82 so large that even the essentials do not fit: no reply beyond
+  // the limit, an ignore event that says why, and no lease.
+  discover.options.set(option::relay_agent_info, Bytes(400, std::byte{0x02}));
+  auto huge = f.message(MessageType::discover, phone_b);
+  huge.giaddr = discover.giaddr;
+  huge.options.set(option::relay_agent_info, Bytes(400, std::byte{0x02}));
+  out = f.run(huge);
+  CHECK_FALSE(out.reply);
+  CHECK(out.events.back().name == "ignore");
+  CHECK(out.events.back().reason.find("option 82") != std::string::npos);
+  CHECK(f.state.offers.find(phone_b) == nullptr);
+}
+
 TEST_CASE("packets that are not client requests are ignored") {
   Fixture f;
   auto reply = f.message(MessageType::offer, phone_a);
