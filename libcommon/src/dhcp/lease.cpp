@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/cli/text.hpp"
 
 namespace cf::dhcp {
 namespace {
@@ -170,6 +171,7 @@ LoadReport LeaseStore::load(LeaseTable& table) const {
       if (!lease) {
         report.problems.push_back(fmt::format("{}:{}: {}; line skipped", path.string(), number,
                                               lease.error()));
+        report.skipped.push_back(line);
         continue;
       }
       table.put(*lease);
@@ -178,6 +180,26 @@ LoadReport LeaseStore::load(LeaseTable& table) const {
     if (in.bad()) throw Error(fmt::format("cannot read lease file {}", path.string()));
   }
   return report;
+}
+
+std::filesystem::path LeaseStore::bad_file() const {
+  auto bad = file_;
+  bad += ".bad";
+  return bad;
+}
+
+void LeaseStore::keep_skipped(const LoadReport& report) const {
+  if (report.skipped.empty()) return;
+  std::string text;
+  for (std::size_t i = 0; i < report.skipped.size(); ++i) {
+    const auto& why = i < report.problems.size() ? report.problems[i] : std::string("unreadable");
+    text += "# " + printable(why, 512) + '\n' + report.skipped[i] + '\n';
+  }
+  const auto bad = bad_file();
+  net::UniqueFd fd(::open(bad.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd) throw Error(fmt::format("cannot open {}: {}", bad.string(), errno_text(errno)));
+  write_all(fd.get(), text, bad.string());
+  fsync_or_throw(fd.get(), bad.string());
 }
 
 void LeaseStore::compact(const LeaseTable& table) {

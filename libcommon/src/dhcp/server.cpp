@@ -79,6 +79,7 @@ class Server {
   std::optional<firmware::ModelCatalog> catalog_;
   std::ofstream events_;
   std::size_t malformed_ = 0;
+  bool may_compact_ = true;  // false while unreadable lease lines could not be kept elsewhere
   std::unique_ptr<AnnounceReceiver> announce_;
   AnnounceTable phones_{options_.announce_capacity, options_.announce_max_age};
   std::size_t bad_frames_ = 0;
@@ -87,8 +88,20 @@ class Server {
 
 void Server::load_leases() {
   const auto report = store_.load(state_.leases);
-  for (const auto& problem : report.problems) diagnostics_.warning(problem);
-  store_.compact(state_.leases);
+  for (const auto& problem : report.problems) diagnostics_.warning(printable(problem, 512));
+  if (!report.skipped.empty()) {
+    try {
+      store_.keep_skipped(report);
+      diagnostics_.warning(fmt::format("{} unreadable lease line(s) kept in {}", report.skipped.size(),
+                                       store_.bad_file().string()));
+    } catch (const Error& e) {
+      may_compact_ = false;
+      diagnostics_.warning(fmt::format("{}; the lease files are not compacted, so those lines stay",
+                                       e.what()));
+    }
+  }
+  // Compaction rewrites the files the skipped lines live in: only once they are safe.
+  if (may_compact_) store_.compact(state_.leases);
   std::size_t active = 0;
   const auto now = wall_seconds();
   for (const auto& [mac, lease] : state_.leases.all()) active += lease.active(now) ? 1 : 0;
@@ -263,7 +276,7 @@ void Server::on_readable() {
     if (!durable && !pending.outcome.persist.empty()) continue;
     send_reply(pending);
   }
-  if (store_.journal_lines() > std::max<std::size_t>(4096, 4 * state_.leases.size())) {
+  if (may_compact_ && store_.journal_lines() > std::max<std::size_t>(4096, 4 * state_.leases.size())) {
     try {
       store_.compact(state_.leases);
     } catch (const Error& e) {
@@ -293,7 +306,7 @@ int Server::run() {
   loop_.run();
   try {
     store_.sync();
-    store_.compact(state_.leases);
+    if (may_compact_) store_.compact(state_.leases);
   } catch (const Error& e) {
     diagnostics_.warning(fmt::format("final compaction failed, journal kept: {}", e.what()));
   }

@@ -78,6 +78,7 @@ class LeaseTable {
 struct LoadReport {
   std::size_t leases = 0;             // lines read into the table
   std::vector<std::string> problems;  // "FILE:LINE: reason" for each skipped line
+  std::vector<std::string> skipped;   // the skipped lines as they were, same order
 };
 
 class LeaseStore {
@@ -90,6 +91,11 @@ class LeaseStore {
   // reported and skipped. Missing files are an empty store. Throws cf::Error
   // only when a file exists but cannot be read.
   LoadReport load(LeaseTable& table) const;
+  // Appends the lines `report` skipped to FILE.bad (each after a "# FILE:LINE:
+  // reason" comment) and fsyncs it, so that compact() can replace the files
+  // they came from without losing them for good. Throws cf::Error.
+  void keep_skipped(const LoadReport& report) const;
+  std::filesystem::path bad_file() const;
   // Writes `table` as the new snapshot (atomically) and empties the journal.
   // Throws cf::Error; the old snapshot and journal stay valid on failure.
   void compact(const LeaseTable& table);
