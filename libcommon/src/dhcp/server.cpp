@@ -206,11 +206,14 @@ void Server::record(const Event& event, const net::SocketAddress& client) {
     events_.flush();
   }
   if (options_.quiet) return;
+  // Hostname (option 12) and reasons (which quote option 60) are the client's
+  // bytes: escaped, so a newline or ESC can neither forge a line nor drive the
+  // terminal (issue 13 item 12). The JSON events escape them their own way.
   std::string line = fmt::format("{} {}", event.name, event.mac.to_string());
   if (!event.address.is_unspecified()) line += " " + event.address.to_string();
-  if (!model.empty()) line += " model " + model;
-  if (!event.hostname.empty()) line += " host " + event.hostname;
-  if (!event.reason.empty()) line += " (" + event.reason + ")";
+  if (!model.empty()) line += " model " + printable(model, 64);
+  if (!event.hostname.empty()) line += " host " + printable(event.hostname, 64);
+  if (!event.reason.empty()) line += " (" + printable(event.reason, 300) + ")";
   diagnostics_.note(line);
 }
 
@@ -246,7 +249,7 @@ void Server::on_readable() {
     if (!message) {
       if (++malformed_ <= 20 || malformed_ % 1000 == 0)
         diagnostics_.warning(fmt::format("malformed packet from {} ignored: {} ({} so far)",
-                                         got.peer.to_string(), message.error(), malformed_));
+                                         got.peer.to_string(), printable(message.error()), malformed_));
       continue;
     }
     Incoming in;
