@@ -64,6 +64,7 @@ class Server {
   void open_announce();
   void on_announce_readable(int fd);
   void record_announce(const Announcement& announcement);
+  void flush_events();
   std::string model_of(const std::string& vendor_class) const;
 
   const Config& config_;
@@ -78,6 +79,10 @@ class Server {
   std::unique_ptr<LinkSender> link_;
   std::optional<firmware::ModelCatalog> catalog_;
   std::ofstream events_;
+  // Event lines of the batch being handled, written together by
+  // flush_events(): one write per batch instead of one per line, so a flood
+  // costs the loop less, and the file only ever gains whole lines.
+  std::string events_pending_;
   std::size_t malformed_ = 0;
   bool may_compact_ = true;  // false while unreadable lease lines could not be kept elsewhere
   std::unique_ptr<AnnounceReceiver> announce_;
@@ -176,12 +181,20 @@ void Server::on_announce_readable(int fd) {
       case AnnounceTable::Verdict::unchanged: break;
     }
   }
+  flush_events();
+}
+
+void Server::flush_events() {
+  if (events_pending_.empty()) return;
+  events_ << events_pending_;
+  events_.flush();
+  events_pending_.clear();
 }
 
 void Server::record_announce(const Announcement& announcement) {
   if (events_.is_open()) {
-    events_ << announce_json(announcement, interface_.name, wall_millis()) << '\n';
-    events_.flush();
+    events_pending_ += announce_json(announcement, interface_.name, wall_millis());
+    events_pending_ += '\n';
   }
   if (options_.quiet) return;
   std::string line = fmt::format("phone-announce {}", announcement.mac.to_string());
@@ -202,8 +215,8 @@ std::string Server::model_of(const std::string& vendor_class) const {
 void Server::record(const Event& event, const net::SocketAddress& client) {
   const auto model = model_of(event.vendor_class);
   if (events_.is_open()) {
-    events_ << event_json(event, client, model, wall_millis()) << '\n';
-    events_.flush();
+    events_pending_ += event_json(event, client, model, wall_millis());
+    events_pending_ += '\n';
   }
   if (options_.quiet) return;
   // Hostname (option 12) and reasons (which quote option 60) are the client's
@@ -279,6 +292,7 @@ void Server::on_readable() {
     if (!durable && !pending.outcome.persist.empty()) continue;
     send_reply(pending);
   }
+  flush_events();
   if (may_compact_ && store_.journal_lines() > std::max<std::size_t>(4096, 4 * state_.leases.size())) {
     try {
       store_.compact(state_.leases);
