@@ -150,7 +150,9 @@ void Server::on_announce_readable(int fd) {
     const auto got = AnnounceReceiver::receive(fd, buffer);
     if (!got) break;
     if (*got == 0) continue;
-    const auto parsed = parse_announcement(std::span(buffer).first(*got), catalog_ ? &*catalog_ : nullptr);
+    const auto frame = std::span(buffer).first(*got);
+    if (!claims_announcement(frame)) continue;  // STP, DTP, VTP...: not ours to judge
+    const auto parsed = parse_announcement(frame, catalog_ ? &*catalog_ : nullptr);
     if (!parsed) {
       if (++bad_frames_ <= 20 || bad_frames_ % 1000 == 0)
         diagnostics_.warning(fmt::format("CDP/LLDP frame ignored: {} ({} so far)",
