@@ -23,7 +23,7 @@ run_udhcpc "$phone" "$tmp/first" "$script" -V "Cisco Systems, Inc. IP Phone CP-7
 phone_ip="$(sed -n 's/^ip=//p' "$tmp/first")"
 rss_start="$(rss)"
 for round in 1 2 3 4; do
-  ip netns exec "$flooder" timeout 30 python3 "$here/_flood_client.py" eth0 6 4000 >"$tmp/flood.$round" 2>&1 &
+  ip netns exec "$flooder" timeout 30 python3 "$(dirname "${BASH_SOURCE[0]}")/_flood_client.py" eth0 6 4000 >"$tmp/flood.$round" 2>&1 &
   flood=$!
   cf_register_pid "$flood"
   sleep 0.5
