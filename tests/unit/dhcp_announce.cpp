@@ -245,13 +245,17 @@ TEST_CASE("broken CDP frames are refused with a reason, never read past the end"
     REQUIRE_FALSE(a.ok());
   }
   SUBCASE("wrong SNAP, version, destination") {
+    CHECK(claims_announcement(good));
     auto f = good;
-    f[21] = std::byte{0x01};  // PID 0x2001
+    f[21] = std::byte{0x04};  // PID 0x2004: DTP on the same address, no announcement
     CHECK_FALSE(parse_announcement(f).ok());
+    CHECK_FALSE(claims_announcement(f));
     CHECK_FALSE(parse_announcement(cdp_frame(phone_tlvs(), phone_src, true, 3)).ok());
+    CHECK(claims_announcement(cdp_frame(phone_tlvs(), phone_src, true, 3)));  // claims CDP, is broken
     f = good;
     f[5] = std::byte{0xcd};
     CHECK_FALSE(parse_announcement(f).ok());
+    CHECK_FALSE(claims_announcement(f));
   }
   SUBCASE("no Device-ID") {
     CHECK_FALSE(parse_announcement(cdp_frame({cdp_text(5, "P00308000900")})).ok());
@@ -330,10 +334,12 @@ TEST_CASE("broken LLDP frames are refused") {
     CHECK_FALSE(parse_announcement(f).ok());
   }
   SUBCASE("other ethertypes") {
+    CHECK(claims_announcement(good));
     auto f = good;
     f[12] = std::byte{0x08};
     f[13] = std::byte{0x00};
     CHECK_FALSE(parse_announcement(f).ok());
+    CHECK_FALSE(claims_announcement(f));
   }
 }
 

@@ -54,6 +54,7 @@ TEST_CASE("reservations from flags and from a file") {
     FAIL("no error");
   } catch (const cf::Error& e) {
     CHECK(std::string(e.what()).find("res.txt:2:") != std::string::npos);
+    CHECK(e.code() == cf::ExitCode::usage);  // exit 2, as the man page promises
   }
 }
 
@@ -106,8 +107,36 @@ TEST_CASE("validate refuses setups that cannot work") {
   c.reservations.push_back(*parse_reservation("00:1b:54:00:00:02=192.168.1.20"));
   CHECK_THROWS_AS(validate(c), cf::UsageError);  // one address, two MACs
   c.reservations.pop_back();
+  validate(c);
+  c.reservations.back() = *parse_reservation("00:1b:54:00:00:01=192.168.1.0");
+  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("network address of 192.168.1.0/24"), cf::UsageError);
+  c.reservations.back() = *parse_reservation("00:1b:54:00:00:01=192.168.1.255");
+  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("broadcast address"), cf::UsageError);
+  c.routers.push_back(*Ipv4::parse("192.168.1.254"));
+  c.reservations.back() = *parse_reservation("00:1b:54:00:00:01=192.168.1.254");
+  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("router"), cf::UsageError);
+  c.reservations.back() = *parse_reservation("00:1b:54:00:00:01=192.168.1.20");
+  validate(c);
   c.lease_time = 30;
   CHECK_THROWS_AS(validate(c), cf::UsageError);
+}
+
+TEST_CASE("--config files: unknown keys and garbage lines refused with FILE:LINE") {
+  const std::vector<std::string> known{"iface", "pool", "tftp", "only-vendor", "probe-time", "quiet"};
+  auto check = [&](const std::string& text) {
+    std::istringstream in(text);
+    check_config_file(in, "dhcpd.conf", known);
+  };
+  check("# the phones\n[default]\niface = eth1\npool = [\"192.168.1.100-192.168.1.150\",\n"
+        "  \"192.168.1.160-192.168.1.170\"]\n; other comment\nprobe_time = 0\n"
+        "only-vendor = \"Cisco Systems, Inc. IP Phone\"\n\n");
+  CHECK_THROWS_WITH_AS(check("iface = eth1\ntftp-server = 1.2.3.4\n"),
+                       "dhcpd.conf:2: unknown key 'tftp-server'", cf::UsageError);
+  CHECK_THROWS_WITH_AS(check("iface = eth1\n\nrm -rf /\n"),
+                       "dhcpd.conf:3: want KEY = VALUE, got 'rm -rf /'", cf::UsageError);
+  CHECK_THROWS_WITH_AS(check("[server]\niface = eth1\n"), doctest::Contains("dhcpd.conf:1:"), cf::UsageError);
+  CHECK_THROWS_WITH_AS(check("pool = [\"a\",\n"), doctest::Contains("never closed"), cf::UsageError);
+  CHECK_THROWS_WITH_AS(check("iface = eth1\n\x1b[2Jx\n"), doctest::Contains("\\x1b"), cf::UsageError);
 }
 
 TEST_CASE("export writes option 150 as an address array in every format") {

@@ -139,3 +139,34 @@ TEST_CASE("a corrupt line in the snapshot names its line; the rest loads") {
   REQUIRE(report.problems.size() == 1);
   CHECK(report.problems[0].find("leases:3:") != std::string::npos);
 }
+
+TEST_CASE("unreadable lines are kept in FILE.bad before compaction replaces their file") {
+  TempDir dir;
+  const auto file = dir.path / "leases";
+  {
+    std::ofstream out(file);
+    out << "00:00:00:00:00:01 10.0.0.1 100 - -\n00:00:00:00:00:02 10.0.0.X 5 - -\n";
+    std::ofstream journal(file.string() + ".journal");
+    journal << "00:00:00:00:00:03 10.0.0.3 7 host\x1b[2J -\nbad\x1b]0;title\x07 line\n";
+  }
+  LeaseStore store(file);
+  LeaseTable t;
+  const auto report = store.load(t);
+  REQUIRE(report.skipped.size() == 2);
+  store.keep_skipped(report);
+  store.compact(t);
+  const auto bad = read(store.bad_file());
+  CHECK(bad.find("00:00:00:00:00:02 10.0.0.X 5 - -\n") != std::string::npos);  // as it was
+  CHECK(bad.find("bad\x1b]0;title\x07 line\n") != std::string::npos);
+  CHECK(bad.find("# " + file.string() + ":2:") != std::string::npos);
+  CHECK(bad.find("leases.journal:2:") != std::string::npos);
+  CHECK(read(file).find("10.0.0.X") == std::string::npos);  // the snapshot has only good leases
+  // A second start with more garbage appends; nothing kept before is lost.
+  { std::ofstream(file.string() + ".journal", std::ios::app) << "again garbage\n"; }
+  LeaseTable t2;
+  const auto second = store.load(t2);
+  store.keep_skipped(second);
+  const auto after = read(store.bad_file());
+  CHECK(after.starts_with(bad));
+  CHECK(after.find("again garbage\n") != std::string::npos);
+}

@@ -219,6 +219,42 @@ TEST_CASE("the pool runs out, and an expired lease is reused after that") {
   CHECK(f.state.leases.find(phone_a) == nullptr);
 }
 
+TEST_CASE("exhaustion of a fully leased large pool is known without walking the pool") {
+  Fixture f;
+  f.config.pools = {*parse_pool("10.1.0.1-10.1.15.254", cf::net::Ipv4Network::parse("10.1.0.0/20"))};
+  f.config.routers.clear();
+  f.config.server_id = ip("10.1.0.1");
+  const auto first = ip("10.1.0.2");
+  std::uint32_t n = 0;
+  for (auto a = std::optional<Ipv4>(first); a && *a <= ip("10.1.15.254"); a = a->next(), ++n) {
+    MacAddress m;
+    m.octets = {0x02, 0, 0, 0, static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
+    f.state.leases.put({m, *a, f.now() + 3600 + n, {}, {}});
+  }
+  REQUIRE(f.state.leases.size() == 4093);
+  Incoming in;
+  in.interface_address = f.config.server_id;
+  for (int i = 0; i < 300; ++i) {
+    MacAddress m;
+    m.octets = {0x06, 0, 0, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
+    in.message = f.message(MessageType::discover, m);
+    const auto out = handle(f.state, f.config, in, f.now());
+    REQUIRE_FALSE(out.reply);
+    CHECK(out.events.back().reason == "pool exhausted");
+  }
+  // The old search visited all 4093 addresses per DISCOVER; now none is visited.
+  CHECK(f.state.reuse_steps == 0);
+  // The first lease to run out is reused at once, found first in expiry order.
+  f.clock.advance(std::chrono::seconds(3601));
+  MacAddress late;
+  late.octets = {0x06, 1, 1, 1, 1, 1};
+  in.message = f.message(MessageType::discover, late);
+  const auto out = handle(f.state, f.config, in, f.now());
+  REQUIRE(out.reply);
+  CHECK(out.reply->yiaddr == first);
+  CHECK(f.state.reuse_steps == 1);
+}
+
 TEST_CASE("an outstanding offer is not offered to a second client") {
   Fixture f;
   const auto first = f.run(f.message(MessageType::discover, phone_a));
@@ -389,6 +425,54 @@ TEST_CASE("the reply is cut to fit option 57, dropping unasked options first") {
   out = f.run(discover);
   CHECK(out.reply->options.contains(224));
   CHECK(out.reply->options.contains(226));
+}
+
+TEST_CASE("a large option 82 never pushes option 150 out, and counts against the budget") {
+  Fixture f;
+  f.config.pools.push_back(*parse_pool("10.9.0.10-10.9.0.20/24", std::nullopt));
+  f.config.options.set_text(option::domain_name, std::string(120, 'd'));
+  f.config.options.set(224, Bytes(60, std::byte{'x'}));
+  auto discover = f.message(MessageType::discover, phone_a);
+  discover.giaddr = ip("10.9.0.1");
+  // The phone asks for the domain name before 150 and 66 (the order in option
+  // 55 would otherwise decide what is dropped first).
+  const Bytes asked{std::byte{1}, std::byte{3}, std::byte{15}, std::byte{150}, std::byte{66}};
+  discover.options.set(option::parameter_list, asked);
+  const Bytes agent(240, std::byte{0x01});  // room left for the essentials, 150 and 66, not 15
+  discover.options.set(option::relay_agent_info, agent);
+  auto out = f.run(discover);
+  REQUIRE(out.reply);
+  CHECK(serialize(*out.reply).size() <= 548);  // option 82 inside the budget
+  CHECK(*out.reply->options.find(option::relay_agent_info) == agent);
+  CHECK(out.reply->options.ipv4_list(option::tftp_servers) == std::vector<Ipv4>{ip("192.168.1.1")});
+  CHECK_FALSE(out.reply->options.contains(224));
+  CHECK_FALSE(out.reply->options.contains(option::domain_name));  // asked, but dropped before 150/66
+  CHECK(out.reply->options.contains(option::tftp_server_name));
+
+  // The same through REQUEST: the ACK keeps 150 too.
+  auto request = f.message(MessageType::request, phone_a);
+  request.giaddr = discover.giaddr;
+  request.options.set(option::parameter_list, asked);
+  request.options.set(option::relay_agent_info, agent);
+  request.options.set_ipv4(option::server_id, f.config.server_id);
+  request.options.set_ipv4(option::requested_address, out.reply->yiaddr);
+  const auto ack = f.run(request);
+  REQUIRE(ack.reply);
+  CHECK(ack.reply->type() == MessageType::ack);
+  CHECK(serialize(*ack.reply).size() <= 548);
+  CHECK(ack.reply->options.contains(option::tftp_servers));
+
+  // An option 82 so large that even the essentials do not fit: no reply beyond
+  // the limit, an ignore event that says why, and no lease.
+  discover.options.set(option::relay_agent_info, Bytes(400, std::byte{0x02}));
+  auto huge = f.message(MessageType::discover, phone_b);
+  huge.giaddr = discover.giaddr;
+  huge.options.set(option::relay_agent_info, Bytes(400, std::byte{0x02}));
+  out = f.run(huge);
+  CHECK_FALSE(out.reply);
+  CHECK(out.events.back().name == "ignore");
+  CHECK(out.events.back().reason.find("option 82") != std::string::npos);
+  CHECK(f.state.offers.find(phone_b) == nullptr);
 }
 
 TEST_CASE("packets that are not client requests are ignored") {

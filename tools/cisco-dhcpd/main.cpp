@@ -220,7 +220,17 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--format", flags.export_format, "dnsmasq, kea or isc")->required();
   export_cmd->fallthrough();
 
+  // CLI11 would skip unknown keys and garbage lines of --config silently;
+  // check_config_file refuses them with FILE:LINE instead.
+  app->allow_config_extras(true);
   return cf::cli::run_tool(*app, argc, argv, [&] {
+    if (const auto* config = app->get_config_ptr(); config != nullptr && config->count() > 0) {
+      std::vector<std::string> known;
+      for (const auto* sub : {app.get(), export_cmd})
+        for (const auto* option : sub->get_options())
+          for (const auto& name : option->get_lnames()) known.push_back(name);
+      cf::dhcp::check_config_file(config->as<std::string>(), known);
+    }
     const auto diagnostics = cf::cli::Diagnostics::for_stderr("cisco-dhcpd");
     if (export_cmd->parsed()) return export_config(flags, diagnostics);
     return serve(flags, diagnostics);

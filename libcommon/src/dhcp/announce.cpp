@@ -307,6 +307,22 @@ std::string_view to_string(CdpChecksum checksum) noexcept {
   return "?";
 }
 
+bool claims_announcement(std::span<const std::byte> frame) noexcept {
+  if (frame.size() < 14) return false;
+  std::size_t at = 12;
+  auto type = be16(frame, at);
+  if (type == 0x8100 && frame.size() >= 18) {
+    at += 4;
+    type = be16(frame, at);
+  }
+  if (type == lldp_ethertype) return true;
+  if (type > 1500 || mac_at(frame, 0) != cdp_multicast || frame.size() < 22) return false;
+  static constexpr std::uint8_t snap[] = {0xAA, 0xAA, 0x03, 0x00, 0x00, 0x0C, 0x20, 0x00};
+  for (std::size_t i = 0; i < sizeof snap; ++i)
+    if (byte_at(frame, 14 + i) != snap[i]) return false;
+  return true;
+}
+
 std::string announced_model(std::string_view platform, const firmware::ModelCatalog* catalog,
                             bool& in_catalog) {
   in_catalog = false;

@@ -1,5 +1,6 @@
 #include "cf/dhcp/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <istream>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/cli/text.hpp"
 
 namespace cf::dhcp {
 namespace {
@@ -142,11 +144,11 @@ std::vector<Reservation> read_reservations(std::istream& in, const std::string& 
         at = stop == std::string::npos ? spec.size() : stop;
       }
       if (words.size() < 2 || words.size() > 3)
-        throw Error(fmt::format("{}:{}: want 'MAC IP [NAME]'", source, number));
+        throw UsageError(fmt::format("{}:{}: want 'MAC IP [NAME]'", source, number));
       spec = words[0] + "=" + words[1] + (words.size() == 3 ? "," + words[2] : "");
     }
     auto reservation = parse_reservation(spec);
-    if (!reservation) throw Error(fmt::format("{}:{}: {}", source, number, reservation.error()));
+    if (!reservation) throw UsageError(fmt::format("{}:{}: {}", source, number, reservation.error()));
     out.push_back(std::move(reservation).value());
   }
   return out;
@@ -243,6 +245,20 @@ void validate(const Config& config) {
     if (r.address == config.server_id)
       throw UsageError(fmt::format("reservation {}={} is the server's own address", r.mac.to_string(),
                                    r.address.to_string()));
+    // A phone given one of these would be ACKed an address no host may hold,
+    // or NAKed for ever.
+    for (const auto& pool : config.pools) {
+      // RFC 3021: a /31 has no network or broadcast address.
+      if (!pool.network.contains(r.address) || pool.network.prefix_length() >= 31) continue;
+      if (r.address == pool.network.network() || r.address == pool.network.broadcast())
+        throw UsageError(fmt::format("reservation {}={} is the {} address of {}", r.mac.to_string(),
+                                     r.address.to_string(),
+                                     r.address == pool.network.network() ? "network" : "broadcast",
+                                     pool.network.to_string()));
+    }
+    if (std::find(config.routers.begin(), config.routers.end(), r.address) != config.routers.end())
+      throw UsageError(fmt::format("reservation {}={} is a router's address (--router)",
+                                   r.mac.to_string(), r.address.to_string()));
   }
   for (std::size_t i = 0; i < config.reservations.size(); ++i)
     for (std::size_t j = i + 1; j < config.reservations.size(); ++j) {
@@ -254,6 +270,48 @@ void validate(const Config& config) {
         throw UsageError(fmt::format("{} is reserved for both {} and {}", a.address.to_string(),
                                      a.mac.to_string(), b.mac.to_string()));
     }
+}
+
+void check_config_file(std::istream& in, const std::string& source,
+                       const std::vector<std::string>& known) {
+  auto fold = [](std::string_view key) {
+    std::string out(key);
+    std::replace(out.begin(), out.end(), '_', '-');
+    return out;
+  };
+  std::string line;
+  std::size_t number = 0;
+  bool in_list = false;  // inside a multi-line [ ... ] value
+  while (std::getline(in, line)) {
+    ++number;
+    const auto view = trim(line);
+    if (in_list) {
+      if (view.find(']') != std::string_view::npos) in_list = false;
+      continue;
+    }
+    if (view.empty() || view.front() == '#' || view.front() == ';') continue;
+    if (view.front() == '[') {
+      if (view != "[default]")
+        throw UsageError(fmt::format("{}:{}: section {} is not one cisco-dhcpd reads", source, number,
+                                     printable(view, 64)));
+      continue;
+    }
+    const auto equals = view.find('=');
+    if (equals == std::string_view::npos)
+      throw UsageError(fmt::format("{}:{}: want KEY = VALUE, got '{}'", source, number, printable(view, 64)));
+    const auto key = fold(trim(view.substr(0, equals)));
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw UsageError(fmt::format("{}:{}: unknown key '{}'", source, number, printable(key, 64)));
+    const auto value = trim(view.substr(equals + 1));
+    if (value.starts_with('[') && value.find(']') == std::string_view::npos) in_list = true;
+  }
+  if (in_list) throw UsageError(fmt::format("{}:{}: a '[' list is never closed", source, number));
+}
+
+void check_config_file(const std::filesystem::path& file, const std::vector<std::string>& known) {
+  std::ifstream in(file);
+  if (!in) throw UsageError(fmt::format("cannot open --config {}", file.string()));
+  check_config_file(in, file.string(), known);
 }
 
 }  // namespace cf::dhcp

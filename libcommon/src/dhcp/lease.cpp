@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/cli/text.hpp"
 
 namespace cf::dhcp {
 namespace {
@@ -103,6 +104,12 @@ Result<Lease> parse_lease_line(std::string_view line) {
 
 // ---------------------------------------------------------------- LeaseTable
 
+void LeaseTable::unindex(const Lease& lease) {
+  by_address_.erase(lease.address);
+  addresses_.erase(lease.address);
+  by_expiry_.erase({lease.expiry, lease.address});
+}
+
 void LeaseTable::put(const Lease& lease) {
   if (lease.address.is_unspecified()) {  // a tombstone: the MAC is forgotten
     erase(lease.mac);
@@ -110,21 +117,17 @@ void LeaseTable::put(const Lease& lease) {
   }
   if (const auto it = by_address_.find(lease.address);
       it != by_address_.end() && it->second != lease.mac)
-    by_mac_.erase(it->second);
-  if (const auto old = by_mac_.find(lease.mac);
-      old != by_mac_.end() && old->second.address != lease.address) {
-    by_address_.erase(old->second.address);
-    addresses_.erase(old->second.address);
-  }
+    erase(MacAddress(it->second));  // the address moved on to lease.mac
+  if (const auto old = by_mac_.find(lease.mac); old != by_mac_.end()) unindex(old->second);
   by_mac_[lease.mac] = lease;
   by_address_[lease.address] = lease.mac;
   addresses_.insert(lease.address);
+  by_expiry_.emplace(lease.expiry, lease.address);
 }
 
 void LeaseTable::erase(const MacAddress& mac) {
   if (const auto it = by_mac_.find(mac); it != by_mac_.end()) {
-    by_address_.erase(it->second.address);
-    addresses_.erase(it->second.address);
+    unindex(it->second);
     by_mac_.erase(it);
   }
 }
@@ -168,6 +171,7 @@ LoadReport LeaseStore::load(LeaseTable& table) const {
       if (!lease) {
         report.problems.push_back(fmt::format("{}:{}: {}; line skipped", path.string(), number,
                                               lease.error()));
+        report.skipped.push_back(line);
         continue;
       }
       table.put(*lease);
@@ -176,6 +180,26 @@ LoadReport LeaseStore::load(LeaseTable& table) const {
     if (in.bad()) throw Error(fmt::format("cannot read lease file {}", path.string()));
   }
   return report;
+}
+
+std::filesystem::path LeaseStore::bad_file() const {
+  auto bad = file_;
+  bad += ".bad";
+  return bad;
+}
+
+void LeaseStore::keep_skipped(const LoadReport& report) const {
+  if (report.skipped.empty()) return;
+  std::string text;
+  for (std::size_t i = 0; i < report.skipped.size(); ++i) {
+    const auto& why = i < report.problems.size() ? report.problems[i] : std::string("unreadable");
+    text += "# " + printable(why, 512) + '\n' + report.skipped[i] + '\n';
+  }
+  const auto bad = bad_file();
+  net::UniqueFd fd(::open(bad.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd) throw Error(fmt::format("cannot open {}: {}", bad.string(), errno_text(errno)));
+  write_all(fd.get(), text, bad.string());
+  fsync_or_throw(fd.get(), bad.string());
 }
 
 void LeaseStore::compact(const LeaseTable& table) {

@@ -63,7 +63,7 @@ bool available_to(const State& state, const Config& config, Ipv4 address, const 
   return !offered_to_other(state, address, mac, now);
 }
 
-std::optional<Ipv4> free_address(const State& state, const Config& config,
+std::optional<Ipv4> free_address(State& state, const Config& config,
                                  const std::vector<const Pool*>& pools, const MacAddress& mac,
                                  UnixTime now) {
   // Never-used addresses first: the lowest one that no lease names and no
@@ -85,25 +85,20 @@ std::optional<Ipv4> free_address(const State& state, const Config& config,
       from = candidate->next();
     }
   }
-  // None left: the one whose old lease ran out longest ago (a walk over the
-  // pools, only once every address has been leased or offered).
-  std::optional<Ipv4> reuse;
-  UnixTime reuse_expiry = 0;
-  for (const Pool* pool : pools) {
-    for (auto a = std::optional<Ipv4>(pool->first); a && *a <= pool->last; a = a->next()) {
-      if (!available_to(state, config, *a, mac, now)) continue;
-      const auto* holder = state.leases.holder(*a);
-      if (holder == nullptr || holder->mac == mac) return *a;
-      if (!reuse || holder->expiry < reuse_expiry) {
-        reuse = *a;
-        reuse_expiry = holder->expiry;
-      }
-    }
+  // None left: the address whose lease ran out longest ago, through the
+  // leases ordered by expiry. The search stops at the first active lease, so
+  // a fully leased pool costs O(log n), never a walk of the pool (issue 13,
+  // item 8); it steps only over expired leases of other links or ones that
+  // are offered, quarantined or reserved for another MAC.
+  for (const auto& [expiry, address] : state.leases.by_expiry()) {
+    if (expiry > now) break;
+    ++state.reuse_steps;
+    if (in_ranges(pools, address) && available_to(state, config, address, mac, now)) return address;
   }
-  return reuse;
+  return std::nullopt;
 }
 
-std::optional<Ipv4> choose_address(const State& state, const Config& config,
+std::optional<Ipv4> choose_address(State& state, const Config& config,
                                    const std::vector<const Pool*>& pools, const Message& request,
                                    const MacAddress& mac, UnixTime now) {
   if (const auto* r = reservation_of(config, mac); r != nullptr && on_network(pools, r->address))
@@ -127,8 +122,19 @@ std::optional<Ipv4> choose_address(const State& state, const Config& config,
 struct Candidate {
   std::uint8_t code;
   Bytes value;
-  enum Rank { essential, requested, extra } rank;
+  // Dropped last to first when the reply is too big: extra, then requested,
+  // then important; essential options are never dropped.
+  enum Rank { essential, important, requested, extra } rank;
 };
+
+// Option 150 is why a phone asks this server at all (after its loader stage it
+// cannot find the TFTP server without it): never dropped. Option 66 goes only
+// after every other optional one.
+Candidate::Rank rank_of(std::uint8_t code, Candidate::Rank otherwise) {
+  if (code == option::tftp_servers) return Candidate::essential;
+  if (code == option::tftp_server_name) return Candidate::important;
+  return otherwise;
+}
 
 std::size_t reply_limit(const Message& request) {
   // RFC 2132 9.10: at least 576; the value counts the IP and UDP headers.
@@ -154,8 +160,10 @@ Message reply_base(const Message& request, const Config& config, MessageType typ
 
 // The options of an OFFER or ACK (lease_time set) or an INFORM reply (none):
 // essentials, then what option 55 asked for in its order, then the other
-// configured options; the tail is dropped until the reply fits option 57.
-void add_options(Message& reply, const Message& request, const Config& config,
+// configured options; the tail is dropped until the reply fits option 57,
+// counting the echoed option 82 (RFC 3046 2.2) against that budget. False when
+// even the options that are never dropped do not fit beside option 82.
+[[nodiscard]] bool add_options(Message& reply, const Message& request, const Config& config,
                  const Pool* pool, std::optional<std::uint32_t> lease_time,
                  const std::string& hostname) {
   std::vector<Candidate> available;
@@ -199,23 +207,33 @@ void add_options(Message& reply, const Message& request, const Config& config,
   };
   if (pool != nullptr) take(option::subnet_mask, Candidate::essential);
   if (asked != nullptr)
-    for (auto b : *asked) take(std::to_integer<std::uint8_t>(b), Candidate::requested);
+    for (auto b : *asked) {
+      const auto code = std::to_integer<std::uint8_t>(b);
+      take(code, rank_of(code, Candidate::requested));
+    }
   // Not asked for: the configured options go anyway (phones that forget to ask
   // for 150 still find their TFTP server); the derived ones only on request.
   for (auto& c : available)
     if (!c.value.empty() && c.code != option::broadcast_address && c.code != option::hostname &&
         !was_asked(c.code))
-      chosen.push_back({c.code, std::move(c.value), Candidate::extra});
+      chosen.push_back({c.code, std::move(c.value), rank_of(c.code, Candidate::extra)});
   for (auto& c : chosen) reply.options.set(c.code, std::move(c.value));
   // RFC 3046 2.2: the relay agent information is echoed, last.
   if (const auto* agent = request.options.find(option::relay_agent_info))
     reply.options.set(option::relay_agent_info, *agent);
 
   const auto limit = reply_limit(request);
-  for (auto rank : {Candidate::extra, Candidate::requested}) {
+  for (auto rank : {Candidate::extra, Candidate::requested, Candidate::important}) {
     for (auto it = chosen.rbegin(); it != chosen.rend() && serialized_size(reply) > limit; ++it)
       if (it->rank == rank) reply.options.erase(it->code);
   }
+  return serialized_size(reply) <= limit;
+}
+
+std::string too_big_reason(const Message& request) {
+  const auto* agent = request.options.find(option::relay_agent_info);
+  return fmt::format("reply cannot fit in {} bytes beside the {}-byte option 82 to echo",
+                     reply_limit(request), agent != nullptr ? agent->size() : 0);
 }
 
 Event make_event(std::string name, const MacAddress& mac, Ipv4 address, const Message& request,
@@ -276,8 +294,12 @@ Outcome on_discover(State& state, const Config& config, const Incoming& in, cons
   reply.yiaddr = *address;
   reply.siaddr = config.next_server;
   const auto* r = reservation_of(config, mac);
-  add_options(reply, in.message, config, pool_for(pools, *address), config.lease_time,
-              r != nullptr ? r->hostname : std::string());
+  if (!add_options(reply, in.message, config, pool_for(pools, *address), config.lease_time,
+                   r != nullptr ? r->hostname : std::string())) {
+    state.offers.erase(mac);
+    out.events.push_back(make_event("ignore", mac, *address, in.message, too_big_reason(in.message)));
+    return out;
+  }
   out.destination = route_reply(in.message, reply, in.client_port, in.server_port);
   out.reply = std::move(reply);
   out.events.push_back(make_event("offer", mac, *address, in.message));
@@ -326,18 +348,19 @@ Outcome on_request(State& state, const Config& config, const Incoming& in, const
                fmt::format("{}: {} is not available to {}", client_state, address.to_string(),
                            mac.to_string()));
 
+  Message reply = reply_base(request, config, MessageType::ack);
+  reply.ciaddr = request.ciaddr;
+  reply.yiaddr = address;
+  reply.siaddr = config.next_server;
+  if (!add_options(reply, request, config, pool_for(pools, address), config.lease_time,
+                   reserved != nullptr ? reserved->hostname : std::string()))
+    return ignore(mac, request, too_big_reason(request));
   Lease lease{mac, address, now + config.lease_time, lease_hostname(config, request, mac),
               request.options.text(option::vendor_class).value_or("")};
   state.leases.put(lease);
   state.offers.erase(mac);
   Outcome out;
   out.persist.push_back(lease);
-  Message reply = reply_base(request, config, MessageType::ack);
-  reply.ciaddr = request.ciaddr;
-  reply.yiaddr = address;
-  reply.siaddr = config.next_server;
-  add_options(reply, request, config, pool_for(pools, address), config.lease_time,
-              reserved != nullptr ? reserved->hostname : std::string());
   out.destination = route_reply(request, reply, in.client_port, in.server_port);
   out.reply = std::move(reply);
   out.events.push_back(make_event("ack", mac, address, request, std::string(client_state)));
@@ -395,7 +418,8 @@ Outcome on_inform(const Config& config, const Incoming& in, const MacAddress& ma
   Message reply = reply_base(request, config, MessageType::ack);
   reply.ciaddr = request.ciaddr;  // RFC 2131 4.3.5: no yiaddr, no lease time
   reply.siaddr = config.next_server;
-  add_options(reply, request, config, pool_for(pools, request.ciaddr), std::nullopt, {});
+  if (!add_options(reply, request, config, pool_for(pools, request.ciaddr), std::nullopt, {}))
+    return ignore(mac, request, too_big_reason(request));
   out.destination = route_reply(request, reply, in.client_port, in.server_port);
   out.reply = std::move(reply);
   out.events.push_back(make_event("inform", mac, request.ciaddr, request));

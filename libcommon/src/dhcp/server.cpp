@@ -64,6 +64,7 @@ class Server {
   void open_announce();
   void on_announce_readable(int fd);
   void record_announce(const Announcement& announcement);
+  void flush_events();
   std::string model_of(const std::string& vendor_class) const;
 
   const Config& config_;
@@ -78,7 +79,12 @@ class Server {
   std::unique_ptr<LinkSender> link_;
   std::optional<firmware::ModelCatalog> catalog_;
   std::ofstream events_;
+  // Event lines of the batch being handled, written together by
+  // flush_events(): one write per batch instead of one per line, so a flood
+  // costs the loop less, and the file only ever gains whole lines.
+  std::string events_pending_;
   std::size_t malformed_ = 0;
+  bool may_compact_ = true;  // false while unreadable lease lines could not be kept elsewhere
   std::unique_ptr<AnnounceReceiver> announce_;
   AnnounceTable phones_{options_.announce_capacity, options_.announce_max_age};
   std::size_t bad_frames_ = 0;
@@ -87,8 +93,20 @@ class Server {
 
 void Server::load_leases() {
   const auto report = store_.load(state_.leases);
-  for (const auto& problem : report.problems) diagnostics_.warning(problem);
-  store_.compact(state_.leases);
+  for (const auto& problem : report.problems) diagnostics_.warning(printable(problem, 512));
+  if (!report.skipped.empty()) {
+    try {
+      store_.keep_skipped(report);
+      diagnostics_.warning(fmt::format("{} unreadable lease line(s) kept in {}", report.skipped.size(),
+                                       store_.bad_file().string()));
+    } catch (const Error& e) {
+      may_compact_ = false;
+      diagnostics_.warning(fmt::format("{}; the lease files are not compacted, so those lines stay",
+                                       e.what()));
+    }
+  }
+  // Compaction rewrites the files the skipped lines live in: only once they are safe.
+  if (may_compact_) store_.compact(state_.leases);
   std::size_t active = 0;
   const auto now = wall_seconds();
   for (const auto& [mac, lease] : state_.leases.all()) active += lease.active(now) ? 1 : 0;
@@ -132,7 +150,9 @@ void Server::on_announce_readable(int fd) {
     const auto got = AnnounceReceiver::receive(fd, buffer);
     if (!got) break;
     if (*got == 0) continue;
-    const auto parsed = parse_announcement(std::span(buffer).first(*got), catalog_ ? &*catalog_ : nullptr);
+    const auto frame = std::span(buffer).first(*got);
+    if (!claims_announcement(frame)) continue;  // STP, DTP, VTP...: not ours to judge
+    const auto parsed = parse_announcement(frame, catalog_ ? &*catalog_ : nullptr);
     if (!parsed) {
       if (++bad_frames_ <= 20 || bad_frames_ % 1000 == 0)
         diagnostics_.warning(fmt::format("CDP/LLDP frame ignored: {} ({} so far)",
@@ -163,12 +183,20 @@ void Server::on_announce_readable(int fd) {
       case AnnounceTable::Verdict::unchanged: break;
     }
   }
+  flush_events();
+}
+
+void Server::flush_events() {
+  if (events_pending_.empty()) return;
+  events_ << events_pending_;
+  events_.flush();
+  events_pending_.clear();
 }
 
 void Server::record_announce(const Announcement& announcement) {
   if (events_.is_open()) {
-    events_ << announce_json(announcement, interface_.name, wall_millis()) << '\n';
-    events_.flush();
+    events_pending_ += announce_json(announcement, interface_.name, wall_millis());
+    events_pending_ += '\n';
   }
   if (options_.quiet) return;
   std::string line = fmt::format("phone-announce {}", announcement.mac.to_string());
@@ -189,15 +217,18 @@ std::string Server::model_of(const std::string& vendor_class) const {
 void Server::record(const Event& event, const net::SocketAddress& client) {
   const auto model = model_of(event.vendor_class);
   if (events_.is_open()) {
-    events_ << event_json(event, client, model, wall_millis()) << '\n';
-    events_.flush();
+    events_pending_ += event_json(event, client, model, wall_millis());
+    events_pending_ += '\n';
   }
   if (options_.quiet) return;
+  // Hostname (option 12) and reasons (which quote option 60) are the client's
+  // bytes: escaped, so a newline or ESC can neither forge a line nor drive the
+  // terminal (issue 13 item 12). The JSON events escape them their own way.
   std::string line = fmt::format("{} {}", event.name, event.mac.to_string());
   if (!event.address.is_unspecified()) line += " " + event.address.to_string();
-  if (!model.empty()) line += " model " + model;
-  if (!event.hostname.empty()) line += " host " + event.hostname;
-  if (!event.reason.empty()) line += " (" + event.reason + ")";
+  if (!model.empty()) line += " model " + printable(model, 64);
+  if (!event.hostname.empty()) line += " host " + printable(event.hostname, 64);
+  if (!event.reason.empty()) line += " (" + printable(event.reason, 300) + ")";
   diagnostics_.note(line);
 }
 
@@ -233,7 +264,7 @@ void Server::on_readable() {
     if (!message) {
       if (++malformed_ <= 20 || malformed_ % 1000 == 0)
         diagnostics_.warning(fmt::format("malformed packet from {} ignored: {} ({} so far)",
-                                         got.peer.to_string(), message.error(), malformed_));
+                                         got.peer.to_string(), printable(message.error()), malformed_));
       continue;
     }
     Incoming in;
@@ -263,7 +294,8 @@ void Server::on_readable() {
     if (!durable && !pending.outcome.persist.empty()) continue;
     send_reply(pending);
   }
-  if (store_.journal_lines() > std::max<std::size_t>(4096, 4 * state_.leases.size())) {
+  flush_events();
+  if (may_compact_ && store_.journal_lines() > std::max<std::size_t>(4096, 4 * state_.leases.size())) {
     try {
       store_.compact(state_.leases);
     } catch (const Error& e) {
@@ -293,7 +325,7 @@ int Server::run() {
   loop_.run();
   try {
     store_.sync();
-    store_.compact(state_.leases);
+    if (may_compact_) store_.compact(state_.leases);
   } catch (const Error& e) {
     diagnostics_.warning(fmt::format("final compaction failed, journal kept: {}", e.what()));
   }

@@ -21,11 +21,15 @@ def options(*pairs):
     return out + b"\xff"
 
 
-def packet(msg_type, mac, xid, flags=0, ciaddr="0.0.0.0", giaddr="0.0.0.0", extra=()):
+PHONE_VENDOR = b"Cisco Systems, Inc. IP Phone CP-7960G\0"
+
+
+def packet(msg_type, mac, xid, flags=0, ciaddr="0.0.0.0", giaddr="0.0.0.0", extra=(),
+           vendor=PHONE_VENDOR):
     header = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, flags,
                          socket.inet_aton(ciaddr), b"\0" * 4, b"\0" * 4, socket.inet_aton(giaddr),
                          mac + b"\0" * 10, b"", b"")
-    opts = [(53, bytes([msg_type])), (60, b"Cisco Systems, Inc. IP Phone CP-7960G\0"),
+    opts = [(53, bytes([msg_type])), (60, vendor),
             (55, bytes([1, 3, 150, 66]))] + list(extra)
     return header + b"\x63\x82\x53\x63" + options(*opts)
 
@@ -165,7 +169,22 @@ def case_garbage():
     print("PASS garbage:", len(samples), "malformed packets, then a normal client got", ack["yiaddr"])
 
 
-if CASE == "broadcast":
+FORGED = b"\ncisco-dhcpd: error: FORGED\x1b[2J\x1b]0;title\x07"
+
+
+def case_forge():
+    """Hostname and vendor class carrying a newline and ESC sequences; the shell
+    side checks that the server's stderr shows them escaped."""
+    s = udp_socket(68)
+    _offer, ack = dora(s, os.urandom(6), extra=[(12, b"SEP00112233" + FORGED)])
+    xid = random.getrandbits(32)
+    s.sendto(packet(1, os.urandom(6), xid, flags=0x8000, vendor=b"PC" + FORGED), ("255.255.255.255", 67))
+    print("PASS forge: a phone with a forged hostname got", ack["yiaddr"])
+
+
+if CASE == "forge":
+    case_forge()
+elif CASE == "broadcast":
     case_broadcast()
 elif CASE == "relay":
     case_relay()

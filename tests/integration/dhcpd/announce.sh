@@ -17,7 +17,7 @@ cf_netns_pair srv ph 10.231.9.0/24
 srv="$CF_PAIR_NS_A" ph="$CF_PAIR_NS_B" srv_if="$CF_PAIR_IF_A" ph_if="$CF_PAIR_IF_B"
 tmp="$(cf_tmpdir announce)"
 events="$tmp/events.jsonl"
-scapy_send() { ip netns exec "$ph" "$scapy_python" "$here/_scapy_announce.py" "$ph_if" "$@"; }
+scapy_send() { ip netns exec "$ph" "$scapy_python" "$(dirname "${BASH_SOURCE[0]}")/_scapy_announce.py" "$ph_if" "$@"; }
 announces() { grep '"event":"phone-announce"' "$events" | grep "\"mac\":\"$1\"" | grep "\"protocol\":\"$2\"" || true; }
 has_announce() { [[ -n "$(announces "$1" "$2")" ]]; }
 count_announces() { announces "$1" "$2" | grep -c . || true; }

@@ -65,6 +65,12 @@ struct Announcement {
   bool is_phone() const noexcept { return mac_from_device_id || model_in_catalog; }
 };
 
+// True when `frame` claims to be CDP (to 01:00:0c:cc:cc:cc with SNAP
+// 00000c/2000) or LLDP (ethertype 0x88cc), whether or not it is well formed.
+// The packet sockets also see STP, DTP, VTP, PAgP, UDLD... on the same
+// addresses: those are no announcements and no reason for a warning.
+bool claims_announcement(std::span<const std::byte> frame) noexcept;
+
 // Parses one whole Ethernet frame (destination MAC first, no FCS). Anything
 // that is not a well-formed CDP or LLDP frame is a failure with the reason;
 // never throws, never reads outside `frame`. With a catalog, `model` is

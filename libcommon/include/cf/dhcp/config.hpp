@@ -57,6 +57,15 @@ Result<OptionSpec> parse_option_spec(std::string_view text);
 Result<std::vector<net::Ipv4>> parse_address_list(std::string_view text,
                                                   std::vector<std::string>& notes);
 
+// A --config file as cisco-dhcpd reads it (CLI11 INI: KEY = VALUE lines, the
+// long option names, '_' read as '-', '#' or ';' comments, [default]; a '['
+// list may span lines), checked line by line because CLI11 itself ignores
+// what it does not know. Throws cf::UsageError "FILE:LINE: reason" for an
+// unknown key or a line that is no KEY = VALUE.
+void check_config_file(std::istream& in, const std::string& source,
+                       const std::vector<std::string>& known);
+void check_config_file(const std::filesystem::path& file, const std::vector<std::string>& known);
+
 struct Config {
   net::Ipv4 server_id;  // option 54 and the source of replies
   std::vector<Pool> pools;
@@ -72,7 +81,8 @@ struct Config {
 
 // Throws cf::UsageError for overlapping pools, a pool holding the server's own
 // address at its network or broadcast address, reservations outside every pool
-// network, a lease time under 60 s.
+// network or on a pool network's network or broadcast address, the server's
+// or a router's address, a lease time under 60 s.
 void validate(const Config& config);
 
 }  // namespace cf::dhcp

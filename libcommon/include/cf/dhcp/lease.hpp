@@ -15,9 +15,11 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -60,16 +62,23 @@ class LeaseTable {
   std::optional<net::Ipv4> first_unleased(net::Ipv4 from, net::Ipv4 to) const {
     return addresses_.first_absent(from, to);
   }
+  // Every lease's (expiry, address), oldest first: the lease that ran out
+  // longest ago is the first entry, and a table of active leases starts with
+  // one whose expiry is in the future, so "nothing to reuse" is O(log n).
+  const std::set<std::pair<UnixTime, net::Ipv4>>& by_expiry() const noexcept { return by_expiry_; }
 
  private:
+  void unindex(const Lease& lease);
   std::map<MacAddress, Lease> by_mac_;
   std::unordered_map<net::Ipv4, MacAddress> by_address_;
   AddressSet addresses_;  // the keys of by_address_, as runs
+  std::set<std::pair<UnixTime, net::Ipv4>> by_expiry_;
 };
 
 struct LoadReport {
   std::size_t leases = 0;             // lines read into the table
   std::vector<std::string> problems;  // "FILE:LINE: reason" for each skipped line
+  std::vector<std::string> skipped;   // the skipped lines as they were, same order
 };
 
 class LeaseStore {
@@ -82,6 +91,11 @@ class LeaseStore {
   // reported and skipped. Missing files are an empty store. Throws cf::Error
   // only when a file exists but cannot be read.
   LoadReport load(LeaseTable& table) const;
+  // Appends the lines `report` skipped to FILE.bad (each after a "# FILE:LINE:
+  // reason" comment) and fsyncs it, so that compact() can replace the files
+  // they came from without losing them for good. Throws cf::Error.
+  void keep_skipped(const LoadReport& report) const;
+  std::filesystem::path bad_file() const;
   // Writes `table` as the new snapshot (atomically) and empties the journal.
   // Throws cf::Error; the old snapshot and journal stay valid on failure.
   void compact(const LeaseTable& table);

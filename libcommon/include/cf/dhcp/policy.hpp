@@ -55,6 +55,7 @@ struct State {
   LeaseTable leases;
   OfferBook offers;
   std::map<net::Ipv4, UnixTime> quarantine;     // declined addresses and when they may return
+  std::uint64_t reuse_steps = 0;  // expired leases examined for reuse, in all: the cost of exhaustion
 };
 
 // One received datagram, as the I/O layer saw it.
