@@ -50,7 +50,15 @@ set -u
 bash "$work/faults.sh" &
 $(printf '%q ' "${migrate[@]}") --root "\$CF_LAB_ROOT" --archives "$firmware" \\
   --events "\$CF_LAB_TFTP_EVENTS" --dhcp-events "\$CF_LAB_DHCP_EVENTS" --expect 4 \\
-  --reset-cmd "\$CF_LAB_DIR/bin/reset-phone" --state "$work/fleet.state" --asterisk-dir "$work"
+  --reset-cmd "\$CF_LAB_DIR/bin/reset-phone" --state "$work/fleet.state" --asterisk-dir "$work" \
+  --kamailio-db "\$CF_LAB_KAMAILIO_DB" || exit \$?
+# The registrar's own view once every phone had time to register (phones register
+# when they boot on SIP; a refresh comes at half the granted expiry).
+for _ in \$(seq 60); do
+  [[ \$("\$CF_LAB_DIR/bin/registrar-dump" | grep -vc '^#') -ge 4 ]] && break
+  sleep 1
+done
+"\$CF_LAB_DIR/bin/registrar-dump" >"$work/registrar.tsv"
 EOF
 status=0
 "${lab[@]}" --root "$work/tftp1" --dir "$work/lab1" \
@@ -73,6 +81,10 @@ for mac in "${!want[@]}"; do
   cf_assert_eq running "$(field "$state" .state)" "$mac state"
   cf_assert_eq "${want[$mac]}" "$(field "$state" .load)" "$mac final load"
   cf_assert_eq true "$(field "$state" .registered)" "$mac registered"
+  # ... and the registrar itself lists the phone's extension with a contact.
+  ext=$(awk -F'\t' -v m="$mac" '$1 == m { print $3 }' "$work/fleet.state")
+  awk -F'\t' -v e="$ext" '$1 == e && $2 ~ /^sip:/ { found = 1 } END { exit !found }' "$work/registrar.tsv" ||
+    cf_fail "$mac (extension $ext) is not in the registrar's table: $(cat "$work/registrar.tsv")"
   cf_assert_eq 10.213.7.1 "$(field "$state" .proxy)" "$mac proxy"
   # The loads it flashed end with the stepping stones in order (an unknown start
   # may add steps before them).
