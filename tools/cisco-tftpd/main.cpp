@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/progress.hpp"
+#include "cf/cli/text.hpp"
 #include "cf/cli/terminal.hpp"
 #include "cf/cli/tool.hpp"
 #include "cf/firmware/catalog.hpp"
@@ -88,7 +89,7 @@ class LiveView {
       const double secs = std::chrono::duration<double>(now - t.started).count();
       const double rate = secs > 0 ? static_cast<double>(t.bytes) / secs : 0;
       const auto label = fmt::format("{:<21} {:<12} {:<28.28}", t.client.to_string(),
-                                     t.mac.empty() ? "-" : t.mac, t.file);
+                                     t.mac.empty() ? "-" : t.mac, cf::printable(t.file, 28));
       out += cf::cli::ProgressBar::render(label, t.bytes, t.upload ? 0 : t.size, 20);
       out += fmt::format("  {}/s\n", human_bytes(static_cast<std::uint64_t>(rate)));
     }
@@ -97,7 +98,8 @@ class LiveView {
     for (const auto& [ip, phone] : server.phones().phones()) {
       if (phone.mac.empty() || ++shown > 20) continue;
       std::string files;
-      for (const auto& [file, count] : phone.completed) files += (files.empty() ? "" : ", ") + file;
+      for (const auto& [file, done] : phone.completed)
+        files += (files.empty() ? "" : ", ") + cf::printable(file, 40);
       out += fmt::format("  SEP{} {:<15} {}{}\n", phone.mac, ip.to_string(),
                          phone.model.empty() ? "" : phone.model + " ", files.substr(0, 100));
     }

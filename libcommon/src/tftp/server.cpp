@@ -53,6 +53,16 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+// Longer request names are refused before any lookup or tracking: no file a
+// phone fetches comes near it, and it bounds what one request costs.
+constexpr std::size_t kMaxRequestName = 512;
+
+// Text from the wire kept in an event: JSON escapes it, this bounds it, so one
+// request writes at most a few hundred bytes to the log.
+std::string clip(std::string_view text, std::size_t limit = 200) {
+  return std::string(text.substr(0, limit));
+}
+
 // size, mtime_ns, inode: which version of a file was served (man page, EVENTS).
 void add_identity(json& event, const FileIdentity& identity) {
   event["size"] = identity.size;
@@ -194,7 +204,7 @@ void Server::emit_phone_events(const net::SocketAddress& client,
       event["mtime_ns_max"] = newest;
     }
     std::string line = fmt::format("{} {}{}: {}", client.to_string(), e.event,
-                                   e.mac.empty() ? "" : " SEP" + e.mac, e.file);
+                                   e.mac.empty() ? "" : " SEP" + e.mac, printable(e.file));
     if (e.count) line += fmt::format(" ({} fetches)", e.count);
     emit(std::move(event), false, line);
   }
@@ -233,6 +243,11 @@ void Server::handle_request(const net::Received& from, std::span<const std::byte
     local = from.destination;
   else if (from.local)
     local = from.local;
+  if (request->filename.size() > kMaxRequestName) {
+    refuse(from.peer, request, ErrorCode::access_violation, "file name too long",
+           "access-violation", false);
+    return;
+  }
   emit_phone_events(from.peer, tracker_.on_request(from.peer.address, request->filename,
                                                    loop_.clock().now()));
   // A repeated request from the same client port (its first answer was lost,
@@ -266,18 +281,19 @@ void Server::refuse(const net::SocketAddress& client, const Request* request, Er
   // Sent from the listening socket: no transfer (and no new TID) exists yet.
   (void)net::send_to(listen_fd_ ? listen_fd_.get() : -1, client, send_buffer_);
   json event = {{"event", "transfer"}, {"client", client.to_string()}, {"result", result},
-                {"error", message}, {"bytes", 0}, {"ms", 0}};
+                {"error", clip(message)}, {"bytes", 0}, {"ms", 0}};
   std::string what = "request";
   if (request) {
-    event["file"] = request->filename;
+    event["file"] = clip(request->filename, kMaxRequestName);
+    if (request->filename.size() > kMaxRequestName) event["file_bytes"] = request->filename.size();
     event["direction"] = request->opcode == Opcode::rrq ? "read" : "write";
     what = fmt::format("{} {}", request->opcode == Opcode::rrq ? "read" : "write",
-                       request->filename);
+                       printable(request->filename));
   }
   const auto mac = tracker_.mac_of(client.address);
   if (!mac.empty()) event["mac"] = mac;
   emit(std::move(event), quiet,
-       fmt::format("{} {}: {} ({})", client.to_string(), what, result, message));
+       fmt::format("{} {}: {} ({})", client.to_string(), what, result, printable(message)));
 }
 
 net::UniqueFd Server::open_transfer_socket(std::optional<net::Ipv4> local) {
@@ -637,15 +653,15 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
     add_identity(event, t->source.identity());
     event["resent"] = t->read.resent_blocks;
   }
-  if (!detail.empty()) event["error"] = detail;
+  if (!detail.empty()) event["error"] = clip(detail);
   const auto mac = tracker_.mac_of(t->client.address);
   if (!mac.empty()) event["mac"] = mac;
   const auto ms = ms_since(t->started, now);
   emit(std::move(event), false,
        fmt::format("{} {} {}: {} {} bytes in {} ms (blksize {}, window {}){}",
-                   t->client.to_string(), t->upload ? "write" : "read", t->file, result, bytes, ms,
-                   t->negotiated.blksize, t->negotiated.windowsize,
-                   detail.empty() ? "" : " - " + detail));
+                   t->client.to_string(), t->upload ? "write" : "read", printable(t->file), result,
+                   bytes, ms, t->negotiated.blksize, t->negotiated.windowsize,
+                   detail.empty() ? "" : " - " + printable(detail)));
   if (result == "ok" && !t->upload) {
     std::optional<std::vector<std::string>> components;
     if (ends_with(to_lower(t->path), ".loads") && t->source.size <= config_.max_loads_bytes) {
