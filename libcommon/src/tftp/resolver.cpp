@@ -81,6 +81,7 @@ Resolver::Step Resolver::open_beneath(int root_fd, const std::string& path, int 
     return Step::missing;  // caller retries with the walk
   }
   if (error == ENOENT || error == ENOTDIR) return Step::missing;
+  if (error == EMFILE || error == ENFILE) return Step::exhausted;
   reason = (error == EXDEV || error == ELOOP) ? "path leaves the root" : std::strerror(error);
   return Step::refused;
 }
@@ -103,6 +104,7 @@ Resolver::Step Resolver::open_walk(int root_fd, const std::vector<std::string>& 
         return Step::refused;
       }
       if (error == ENOENT || error == ENOTDIR) return Step::missing;
+      if (error == EMFILE || error == ENFILE) return Step::exhausted;
       reason = error == ELOOP ? "symbolic links are not followed" : std::strerror(error);
       return Step::refused;
     }
@@ -185,6 +187,11 @@ ResolveResult Resolver::open(std::string_view request_name) const {
       } else if (refused) {
         step = Step::refused;
       }
+    }
+    if (step == Step::exhausted) {
+      result.error = ResolveError::out_of_descriptors;
+      result.reason = "out of file descriptors";
+      return result;
     }
     if (step == Step::refused) {
       result.error = ResolveError::access_violation;

@@ -85,37 +85,24 @@ bool read_fully(int fd, std::byte* out, std::size_t length, std::uint64_t offset
   return true;
 }
 
-// Size of the file after netascii conversion (RFC 764: LF -> CR LF, CR -> CR NUL).
-std::uint64_t netascii_size(int fd, std::uint64_t size) {
-  std::vector<std::byte> chunk(64 * 1024);
-  std::uint64_t extra = 0;
-  for (std::uint64_t offset = 0; offset < size;) {
-    const auto n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i)
-      if (chunk[static_cast<std::size_t>(i)] == std::byte{'\n'} ||
-          chunk[static_cast<std::size_t>(i)] == std::byte{'\r'})
-        ++extra;
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return size + extra;
-}
-
-// Fills out[0..blksize) with the next netascii bytes; returns how many.
-std::size_t convert_netascii(int fd, std::uint64_t& source, int& pending,
-                             std::vector<std::byte>& staging, std::byte* out,
-                             std::size_t blksize) {
+// Fills out[0..blksize) with the next netascii bytes (RFC 764: LF -> CR LF,
+// CR -> CR NUL) of the first `size` bytes of the file; returns how many, or
+// nullopt if the file ends before `size` (it was truncated while being sent).
+// Bounded work per block: the converted size is never computed up front.
+std::optional<std::size_t> convert_netascii(int fd, std::uint64_t size, std::uint64_t& source,
+                                            int& pending, std::vector<std::byte>& staging,
+                                            std::byte* out, std::size_t blksize) {
   std::size_t length = 0;
   if (pending >= 0) {
     out[length++] = static_cast<std::byte>(pending);
     pending = -1;
   }
-  while (length < blksize) {
-    const auto n = ::pread(fd, staging.data(), std::min(staging.size(), blksize - length),
+  while (length < blksize && source < size) {
+    const auto want = std::min<std::uint64_t>({staging.size(), blksize - length, size - source});
+    const auto n = ::pread(fd, staging.data(), static_cast<std::size_t>(want),
                            static_cast<off_t>(source));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) return std::nullopt;
     std::size_t used = 0;
     for (; used < static_cast<std::size_t>(n) && length < blksize; ++used) {
       const auto c = staging[used];
@@ -133,6 +120,17 @@ std::size_t convert_netascii(int fd, std::uint64_t& source, int& pending,
     source += used;
   }
   return length;
+}
+
+// Whether the process is out of file descriptors (EMFILE/ENFILE), as opposed
+// to, say, every port of --port-range being taken.
+bool out_of_descriptors(int any_fd) {
+  const int probe = ::fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
+  if (probe >= 0) {
+    ::close(probe);
+    return false;
+  }
+  return errno == EMFILE || errno == ENFILE;
 }
 
 }  // namespace
@@ -259,12 +257,14 @@ void Server::handle_request(const net::Received& from, std::span<const std::byte
     refuse(from.peer, request, ErrorCode::not_defined, "server shutting down", "busy", false);
     return;
   }
-  if (transfers_.size() >= config_.max_transfers) {
+  if (transfers_.size() >= config_.max_transfers && !reclaim_unanswered()) {
     refuse(from.peer, request, ErrorCode::not_defined, "too many transfers, try again", "busy",
            false);
     return;
   }
-  if (per_client_[from.peer.address] >= config_.max_per_client) {
+  // find, not []: a refused client must leave no entry behind.
+  if (const auto count = per_client_.find(from.peer.address);
+      count != per_client_.end() && count->second >= config_.max_per_client) {
     refuse(from.peer, request, ErrorCode::not_defined, "too many transfers from this client",
            "busy", false);
     return;
@@ -273,6 +273,23 @@ void Server::handle_request(const net::Received& from, std::span<const std::byte
     start_read(from.peer, local, *request);
   else
     start_write(from.peer, local, *request);
+}
+
+// When --max-transfers is full, the oldest transfer the client never answered
+// gives its slot to the new request (issue 13 item 3): requests from spoofed
+// or vanished sources cannot lock real phones out.
+bool Server::reclaim_unanswered() {
+  if (unanswered_.empty()) return false;
+  const auto id = *unanswered_.begin();
+  const auto it = transfers_.find(id);
+  if (it == transfers_.end()) {
+    unanswered_.erase(unanswered_.begin());
+    return false;
+  }
+  encode_error(send_buffer_, ErrorCode::not_defined, "no answer; transfer dropped for a new one");
+  (void)net::send_to(it->second->socket.get(), it->second->client, send_buffer_);
+  finish(id, "reclaimed", "never answered while the server was full");
+  return transfers_.size() < config_.max_transfers;
 }
 
 void Server::refuse(const net::SocketAddress& client, const Request* request, ErrorCode code,
@@ -326,6 +343,7 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
   auto* raw = t.get();
   const auto id = t->id;
   ++per_client_[t->client.address];
+  unanswered_.insert(id);
   transfers_.emplace(id, std::move(t));
   loop_.watch(raw->socket.get(), EPOLLIN, [this, id](std::uint32_t) { on_transfer_readable(id); });
   return raw;
@@ -338,7 +356,11 @@ std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress&
                                                        const Request& request, Negotiated negotiated) {
   auto socket = open_transfer_socket(local);
   if (!socket) {
-    refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
+    if (out_of_descriptors(listen_fd_.get()))
+      refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",
+             false);
+    else
+      refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
     return nullptr;
   }
   auto t = std::make_unique<Transfer>();
@@ -361,6 +383,11 @@ Duration Server::retransmit_timeout(const Negotiated& negotiated) const {
 void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv4> local,
                         const Request& request) {
   auto found = resolver_.open(request.filename);
+  if (!found.file && found.error == ResolveError::out_of_descriptors) {
+    refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",
+           false);
+    return;
+  }
   if (!found.file) {
     const bool missing = found.error == ResolveError::not_found;
     refuse(client, &request, missing ? ErrorCode::file_not_found : ErrorCode::access_violation,
@@ -379,15 +406,15 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   t->source = std::move(*found.file);
   t->path = t->source.path;
   ReadSettings settings;
-  settings.stream_size = t->mode == Mode::netascii
-                             ? netascii_size(t->source.fd.get(), t->source.size)
-                             : t->source.size;
+  // netascii: the converted length is found when the last block is converted.
+  settings.stream_size = t->mode == Mode::netascii ? kUnknownStreamSize : t->source.size;
   settings.blksize = t->negotiated.blksize;
   settings.windowsize = t->negotiated.windowsize;
   settings.rollover = t->negotiated.rollover;
   settings.send_oack = !t->negotiated.oack.empty();
   settings.timeout = retransmit_timeout(t->negotiated);
   settings.max_retries = config_.retries;
+  settings.first_ack_retries = config_.first_ack_retries;
   t->read = make_read_transfer(settings);
   t->packet.resize(4 + settings.blksize);
   if (t->mode == Mode::netascii) t->staging.resize(settings.blksize);
@@ -447,6 +474,7 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
   settings.send_oack = !t->negotiated.oack.empty();
   settings.timeout = retransmit_timeout(t->negotiated);
   settings.max_retries = config_.retries;
+  settings.first_ack_retries = config_.first_ack_retries;
   settings.max_size = config_.upload_max;
   t->write = make_write_transfer(settings);
   auto* installed = install(std::move(t));
@@ -460,9 +488,14 @@ bool Server::send_block(Transfer& t, std::uint64_t block) {
   std::size_t length = 0;
   if (t.mode == Mode::netascii) {
     if (block != t.ascii_block) {  // window 1: the next block, or a resend of the held one
-      t.ascii_length = convert_netascii(t.source.fd.get(), t.ascii_source, t.ascii_pending,
-                                        t.staging, t.packet.data() + 4, t.read.settings.blksize);
+      const auto converted =
+          convert_netascii(t.source.fd.get(), t.source.size, t.ascii_source, t.ascii_pending,
+                           t.staging, t.packet.data() + 4, t.read.settings.blksize);
+      if (!converted) return false;
+      t.ascii_length = *converted;
       t.ascii_block = block;
+      if (t.ascii_length < t.read.settings.blksize)
+        t.read.end_stream(block, static_cast<std::uint32_t>(t.ascii_length));
     }
     length = t.ascii_length;
   } else {
@@ -498,6 +531,10 @@ void Server::apply(Transfer& t, const ReadStep& step) {
   }
   for (auto n = step.first; n <= step.last && step.last >= step.first; ++n) {
     if (!send_block(t, n)) {
+      // The client must not wait for blocks that no longer exist, nor take
+      // a short file for a whole one.
+      encode_error(send_buffer_, ErrorCode::not_defined, "file changed while being sent");
+      (void)net::send_to(t.socket.get(), t.client, send_buffer_);
       finish(t.id, "read-error", "the file became shorter while being sent");
       return;
     }
@@ -602,6 +639,7 @@ void Server::on_transfer_readable(std::uint64_t id) {
     }
     const auto parsed = parse_packet(std::span(receive_buffer_).first(got.size));
     if (!parsed.ok()) continue;
+    unanswered_.erase(id);
     const auto now = loop_.clock().now();
     if (const auto* ack = std::get_if<Ack>(&parsed.packet()); ack && !t.upload) {
       apply(t, on_ack(t.read, ack->block, now));
@@ -630,6 +668,7 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
   if (it == transfers_.end()) return;
   auto t = std::move(it->second);
   transfers_.erase(it);
+  unanswered_.erase(id);
   if (t->timer) loop_.cancel_timer(*t->timer);
   loop_.unwatch(t->socket.get());
   if (auto count = per_client_.find(t->client.address); count != per_client_.end()) {

@@ -31,7 +31,7 @@ struct ResolverOptions {
   bool use_openat2 = true;  // false: the O_NOFOLLOW walk (tests exercise both)
 };
 
-enum class ResolveError { not_found, access_violation };
+enum class ResolveError { not_found, access_violation, out_of_descriptors };
 
 // Which version of a file was served: what --events reports so a migration
 // can prove a phone fetched a file written after a given moment.
@@ -72,7 +72,7 @@ class Resolver {
   const std::vector<std::string>& roots() const noexcept { return options_.roots; }
 
  private:
-  enum class Step { found, missing, refused };
+  enum class Step { found, missing, refused, exhausted };
   Step open_beneath(int root_fd, const std::string& path, int flags, net::UniqueFd& out,
                     std::string& reason) const;
   Step open_walk(int root_fd, const std::vector<std::string>& parts, int flags,
