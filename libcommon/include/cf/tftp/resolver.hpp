@@ -12,6 +12,8 @@
 // Case: the exact name first; failing that, each component is matched
 // case-insensitively (phones ask for Jar41sip... when the file is jar41sip...),
 // exact entries winning over case-folded ones; `case_sensitive` turns this off.
+// The folded names of each directory are cached and read again only when the
+// directory changes, so a miss costs a lookup, not a directory scan.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -22,6 +24,7 @@
 
 #include "cf/cli/result.hpp"
 #include "cf/net/fd.hpp"
+#include "cf/tftp/name_index.hpp"
 
 namespace cf::tftp {
 
@@ -69,6 +72,8 @@ class Resolver {
   explicit Resolver(ResolverOptions options);
 
   ResolveResult open(std::string_view request_name) const;
+  // Directory reads for case-insensitive lookups so far (tests, statistics).
+  std::uint64_t directory_scans() const noexcept { return folded_.scans(); }
   const std::vector<std::string>& roots() const noexcept { return options_.roots; }
 
  private:
@@ -86,6 +91,7 @@ class Resolver {
   ResolverOptions options_;
   std::vector<net::UniqueFd> root_fds_;
   mutable bool openat2_missing_ = false;
+  mutable FoldedNameCache folded_;
 };
 
 }  // namespace cf::tftp
