@@ -53,6 +53,8 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+constexpr std::string_view kUploadTempPrefix = ".cisco-tftpd.";
+
 // Longer request names are refused before any lookup or tracking: no file a
 // phone fetches comes near it, and it bounds what one request costs.
 constexpr std::size_t kMaxRequestName = 512;
@@ -436,6 +438,12 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
     return;
   }
   const auto& name = parts->front();
+  if (name.starts_with(kUploadTempPrefix)) {
+    refuse(client, &request, ErrorCode::access_violation,
+           "names starting with " + std::string(kUploadTempPrefix) + " are reserved",
+           "access-violation", false);
+    return;
+  }
   struct stat st {};
   if (::fstatat(upload_dir_fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     refuse(client, &request, ErrorCode::file_exists, "file already exists", "exists", false);
@@ -456,13 +464,22 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
   }
   auto t = new_transfer(client, local, request, std::move(*negotiation.accepted));
   if (!t) return;
-  t->temp_name = fmt::format(".cisco-tftpd.{}.{}.part", ::getpid(), t->id);
-  const int fd = ::openat(upload_dir_fd_.get(), t->temp_name.c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // An unnamed file (O_TMPFILE) linked to its name at the end: no name an
+  // uploader could take first. Where the file system lacks O_TMPFILE, a name
+  // with the reserved prefix, which WRQs may not use (issue 13 item 6).
+  int fd = ::openat(upload_dir_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    t->temp_name = fmt::format("{}{}.{}.part", kUploadTempPrefix, ::getpid(), t->id);
+    fd = ::openat(upload_dir_fd_.get(), t->temp_name.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  }
   if (fd < 0) {
-    refuse(client, &request, ErrorCode::access_violation,
-           std::string("cannot create upload file: ") + std::strerror(errno), "access-violation",
-           false);
+    t->temp_name.clear();
+    const bool exhausted = errno == EMFILE || errno == ENFILE;
+    refuse(client, &request, exhausted ? ErrorCode::not_defined : ErrorCode::access_violation,
+           exhausted ? std::string("server out of file descriptors")
+                     : std::string("cannot create upload file: ") + std::strerror(errno),
+           exhausted ? "busy" : "access-violation", false);
     return;
   }
   t->temp_fd.reset(fd);
@@ -608,14 +625,24 @@ bool Server::commit_upload(Transfer& t, std::string& reason) {
     reason = std::string("fsync: ") + std::strerror(errno);
     return false;
   }
-  t.temp_fd.reset();
   // link() never replaces an existing name, unlike rename(): never overwrite.
-  if (::linkat(upload_dir_fd_.get(), t.temp_name.c_str(), upload_dir_fd_.get(), t.path.c_str(),
-               0) != 0) {
+  int linked = 0;
+  if (t.temp_name.empty()) {
+    // An O_TMPFILE file gets its name through /proc (AT_EMPTY_PATH would
+    // need CAP_DAC_READ_SEARCH, which --user drops).
+    const auto self = fmt::format("/proc/self/fd/{}", t.temp_fd.get());
+    linked = ::linkat(AT_FDCWD, self.c_str(), upload_dir_fd_.get(), t.path.c_str(),
+                      AT_SYMLINK_FOLLOW);
+  } else {
+    linked = ::linkat(upload_dir_fd_.get(), t.temp_name.c_str(), upload_dir_fd_.get(),
+                      t.path.c_str(), 0);
+  }
+  if (linked != 0) {
     reason = errno == EEXIST ? "file already exists" : std::strerror(errno);
     return false;
   }
-  ::unlinkat(upload_dir_fd_.get(), t.temp_name.c_str(), 0);
+  t.temp_fd.reset();
+  if (!t.temp_name.empty()) ::unlinkat(upload_dir_fd_.get(), t.temp_name.c_str(), 0);
   t.temp_name.clear();
   return true;
 }
