@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "cf/net/event_loop.hpp"
+#include "cf/tftp/server.hpp"
 #include "cf/tftp/transfer.hpp"
 
 using namespace cf::tftp;
@@ -298,4 +299,12 @@ TEST_CASE("before the first ACK a transfer gives up after first_ack_retries") {
   clock.advance(2s);
   on_timeout(up, clock.now());
   CHECK(up.status == TransferStatus::gave_up);
+}
+
+TEST_CASE("--max-transfers is sized to the file descriptor limit: two per transfer") {
+  CHECK(cf::tftp::transfers_for_fd_limit(1024, 1) == (1024 - 33) / 2);
+  CHECK(cf::tftp::transfers_for_fd_limit(8192, 1) >= 1000);  // the shipped unit's LimitNOFILE
+  CHECK(cf::tftp::transfers_for_fd_limit(34, 1) == 0);
+  CHECK(cf::tftp::transfers_for_fd_limit(10, 3) == 0);
+  CHECK(cf::tftp::transfers_for_fd_limit(100, 4) == 32);
 }

@@ -3,6 +3,7 @@
 // signals, the --events file and the stderr log or the live view.
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -65,6 +66,31 @@ void drop_privileges(const std::string& user) {
       ::setuid(entry->pw_uid) != 0)
     throw cf::Error(fmt::format("--user {}: cannot switch user: {}", user, std::strerror(errno)));
   if (::setuid(0) == 0) throw cf::Error("--user: still able to regain root; refusing to run");
+}
+
+// Raises the soft file descriptor limit to the hard one, then lowers
+// --max-transfers to what the limit holds, saying so: a transfer refused for
+// want of descriptors would look like a network fault (issue 13 item 7).
+std::size_t fit_transfers_to_fd_limit(std::size_t wanted, std::size_t roots) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const auto fit = cf::tftp::transfers_for_fd_limit(limit.rlim_cur, roots);
+  if (fit == 0)
+    throw cf::Error(fmt::format("the file descriptor limit ({}) leaves no room for a transfer; "
+                                "raise it (ulimit -n, LimitNOFILE=)",
+                                limit.rlim_cur));
+  if (wanted <= fit) return wanted;
+  std::fprintf(stderr,
+               "cisco-tftpd: --max-transfers lowered from %zu to %zu: the file descriptor limit "
+               "is %llu and each transfer holds 2; raise it (ulimit -n, LimitNOFILE=) to serve "
+               "more\n",
+               wanted, fit, static_cast<unsigned long long>(limit.rlim_cur));
+  return fit;
 }
 
 std::string human_bytes(std::uint64_t bytes) {
@@ -148,7 +174,7 @@ int run(const Options& o) {
   config.limits.allow_tsize = !o.no_tsize;
   config.timeout = seconds(o.timeout);
   config.retries = o.retries;
-  config.max_transfers = o.max_transfers;
+  config.max_transfers = fit_transfers_to_fd_limit(o.max_transfers, o.roots.size());
   config.max_per_client = o.max_per_client;
   config.upload_dir = o.upload_dir;
   config.upload_max = o.upload_max;

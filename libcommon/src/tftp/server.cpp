@@ -137,6 +137,13 @@ bool out_of_descriptors(int any_fd) {
 
 }  // namespace
 
+std::size_t transfers_for_fd_limit(std::uint64_t fd_limit, std::size_t roots) {
+  constexpr std::uint64_t kFdsPerTransfer = 2;
+  const std::uint64_t reserved = 32 + roots;
+  return fd_limit > reserved ? static_cast<std::size_t>((fd_limit - reserved) / kFdsPerTransfer)
+                             : 0;
+}
+
 Server::Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogSink log,
                const firmware::ModelCatalog* catalog)
     : config_(std::move(config)),

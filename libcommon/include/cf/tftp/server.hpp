@@ -42,6 +42,12 @@ struct ServerConfig {
   std::size_t max_loads_bytes = 64 * 1024;  // .loads files larger than this are not parsed
 };
 
+// How many transfers fit in `fd_limit` file descriptors: each holds two (its
+// socket and its file, or its upload), after a reserve for the listening
+// socket, epoll, signals, timers, the event log, stdio, the roots and the
+// directories opened during lookups (issue 13 item 7).
+std::size_t transfers_for_fd_limit(std::uint64_t fd_limit, std::size_t roots);
+
 // One active transfer, for the live view.
 struct TransferView {
   std::uint64_t id = 0;
