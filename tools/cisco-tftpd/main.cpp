@@ -2,10 +2,12 @@
 // Parses the command line, builds a cf::tftp::Server on one event loop, wires
 // signals, the --events file and the stderr log or the live view.
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -93,6 +95,23 @@ std::size_t fit_transfers_to_fd_limit(std::size_t wanted, std::size_t roots) {
   return fit;
 }
 
+// Writes to stderr without ever blocking the event loop on a terminal that
+// stopped reading (flow control, a dead SSH session): on a TTY, text that does
+// not fit now is dropped. Elsewhere (journal, file) a plain write.
+void write_stderr(std::string_view text, bool tty) {
+  while (!text.empty()) {
+    if (tty) {
+      pollfd ready{STDERR_FILENO, POLLOUT, 0};
+      if (::poll(&ready, 1, 0) != 1 || !(ready.revents & POLLOUT)) return;
+    }
+    const auto n = ::write(STDERR_FILENO, text.data(), tty ? std::min<std::size_t>(text.size(), 256)
+                                                           : text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   if (bytes >= (1u << 20)) return fmt::format("{:.1f} MB", static_cast<double>(bytes) / (1 << 20));
   if (bytes >= 1024) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1024);
@@ -107,7 +126,7 @@ class LiveView {
     lines_.push_back(std::move(line));
     while (lines_.size() > 8) lines_.pop_front();
   }
-  void draw(const cf::tftp::Server& server, cf::tftp::TimePoint now) {
+  void draw(const cf::tftp::Server& server, cf::tftp::TimePoint now, bool tty) {
     std::string out = "\x1b[H\x1b[2J";
     const auto active = server.active();
     out += fmt::format("cisco-tftpd  {} active transfers\n", active.size());
@@ -131,8 +150,7 @@ class LiveView {
     }
     out += "\n";
     for (const auto& line : lines_) out += line + "\n";
-    std::fputs(out.c_str(), stderr);
-    std::fflush(stderr);
+    write_stderr(out, tty);
   }
 
  private:
@@ -197,12 +215,14 @@ int run(const Options& o) {
   cf::net::SteadyClock clock;
   cf::net::EventLoop loop(clock);
   LiveView view;
+  bool terminal_gone = false;
+  const bool stderr_tty = ::isatty(STDERR_FILENO);
   auto log = [&](bool quiet, const std::string& line) {
-    if (quiet && !o.verbose) return;
+    if (terminal_gone || (quiet && !o.verbose)) return;
     if (live)
       view.add_line(line);
     else
-      std::fprintf(stderr, "cisco-tftpd: %s\n", line.c_str());
+      write_stderr("cisco-tftpd: " + line + "\n", stderr_tty);
   };
   auto sink = [&](const nlohmann::json& event) {
     if (!events.write(event)) diagnostics.warning("cannot write to the event log " + events.path());
@@ -217,25 +237,35 @@ int run(const Options& o) {
                 {"roots", o.roots}});
   log(false, fmt::format("listening on {} serving {}", bound.to_string(), fmt::join(o.roots, ", ")));
 
+  // SIGHUP: started on a terminal, it means the terminal went away (an SSH
+  // session dropped): stop as for SIGTERM and write nothing more to it.
+  // Otherwise (systemd, nohup, a pipe) it is the reload signal and reopens the
+  // event log. SIGUSR1 reopens the event log in both cases.
+  const bool on_terminal = ::isatty(STDIN_FILENO) || ::isatty(STDERR_FILENO);
   bool stopping = false;
-  loop.watch_signals({SIGTERM, SIGINT, SIGHUP}, [&](int signal) {
-    if (signal == SIGHUP) {
+  loop.watch_signals({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&](int signal) {
+    if (signal == SIGUSR1 || (signal == SIGHUP && !on_terminal)) {
       if (!events.reopen()) diagnostics.warning("cannot reopen the event log " + events.path());
-      log(false, "SIGHUP: event log reopened");
+      log(false, fmt::format("{}: event log reopened", signal == SIGHUP ? "SIGHUP" : "SIGUSR1"));
       return;
     }
+    if (signal == SIGHUP) terminal_gone = true;
     if (stopping) {  // a second signal: stop now
       loop.stop();
       return;
     }
     stopping = true;
     log(false, fmt::format("stopping: {} transfers get up to {} s to finish", server.active_count(), o.grace));
+    // Whatever blocks the loop (a stalled terminal), the process ends: the
+    // default action of SIGALRM, shortly after the grace period.
+    ::alarm(static_cast<unsigned>(std::ceil(o.grace)) + 2);
     server.shut_down(seconds(o.grace), [&] { loop.stop(); });
   });
   std::function<void()> redraw;
   if (live) {
     redraw = [&] {
-      view.draw(server, clock.now());
+      if (terminal_gone) return;
+      view.draw(server, clock.now(), stderr_tty);
       loop.add_timer_after(std::chrono::milliseconds(500), redraw);
     };
     redraw();
@@ -286,13 +316,16 @@ int main(int argc, char** argv) {
   app->add_option("--upload-max", o.upload_max, "Largest upload in bytes (default 268435456)");
   app->add_option("--user,-u", o.user, "Switch to this user after binding the sockets");
   app->add_option("--events,-e", o.events,
-                  "Append JSON Lines events to FILE (reopened on SIGHUP)");
+                  "Append JSON Lines events to FILE (reopened on SIGUSR1, and on SIGHUP when not "
+                  "started on a terminal)");
   app->add_option("--loop-count", o.loop_count,
                   "loop-suspected after this many fetches of one file by one client (default 5)");
   app->add_option("--loop-window", o.loop_window,
                   "... within this many seconds (default 600)");
   app->add_option("--grace", o.grace,
-                  "Seconds in-flight transfers get to finish after SIGTERM/SIGINT (default 10)");
+                  "Seconds in-flight transfers get to finish after SIGTERM/SIGINT, or SIGHUP on a "
+                  "terminal (default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
   app->add_option("--view", o.view, "auto (live view on a terminal), live or log")
       ->check(CLI::IsMember({"auto", "live", "log"}));
   app->add_flag("--verbose,-v", o.verbose,
