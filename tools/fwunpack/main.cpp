@@ -203,14 +203,12 @@ int unpack(const Options& options, const cf::cli::Diagnostics& diagnostics) {
                                     plan.skipped.size(), some_of(names)));
   }
   if (!plan.ignored.empty()) {
-    std::vector<std::string> names;
-    for (const auto& name : plan.ignored) {
-      if (names.size() == 4) break;
-      names.push_back(fmt::format("{} ({})", name, plan.files.at(name)->origin()));
-    }
-    if (plan.ignored.size() > names.size()) names.push_back(fmt::format("{} more", plan.ignored.size() - names.size()));
-    diagnostics.note(fmt::format("{} file(s) belong to no load; not installed: {}", plan.ignored.size(),
-                                 some_of(names, 5)));
+    std::string names;
+    std::size_t shown = 0;
+    for (auto it = plan.ignored.begin(); it != plan.ignored.end() && shown < 4; ++it, ++shown)
+      names += fmt::format("{}{} ({})", shown ? ", " : "", *it, plan.files.at(*it)->origin());
+    if (plan.ignored.size() > shown) names += fmt::format(" and {} more", plan.ignored.size() - shown);
+    diagnostics.note(fmt::format("{} file(s) belong to no load; not installed: {}", plan.ignored.size(), names));
   }
   if (plan.loads.empty() && plan.recovery.empty())
     throw cf::VerificationError(plan.skipped.empty() ? "the inputs hold no .loads file, so no load to install"
