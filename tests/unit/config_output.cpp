@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -45,6 +46,36 @@ TEST_CASE("files are written atomically, checked, and stdout takes one file only
   emit_files({files[0]}, "-", false, stdout_text);
   CHECK(stdout_text.str() == "one\n");
   CHECK_THROWS_AS(emit_files(files, (dir / "nodir").string(), false, stdout_text), cf::UsageError);
-  CHECK_THROWS_AS(write_atomically(dir / "missing" / "x", "x", 0644), cf::Error);
+  CHECK_THROWS_WITH_AS(write_atomically(dir / "missing" / "x", "x", 0644),
+                       doctest::Contains(("cannot write " + (dir / "missing" / "x").string() + ":").c_str()),
+                       cf::Error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a set of files is written all or nothing, and the error names the real target") {
+  const fs::path dir = fs::temp_directory_path() / ("cf-config-all-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.txt") << "old a\n";
+  std::ofstream(dir / "b.txt") << "old b\n";
+  fs::create_directory(dir / "c.txt");  // a target that cannot be replaced
+  const std::vector<GeneratedFile> files{{"a.txt", "new a\n"}, {"b.txt", "new b\n"}, {"c.txt", "new c\n"}};
+  std::ostringstream out;
+  CHECK_THROWS_WITH_AS(emit_files(files, dir.string(), false, out),
+                       ("cannot replace " + (dir / "c.txt").string() + ": Is a directory").c_str(),
+                       cf::Error);
+  const auto content = [&](const char* name) {
+    std::ifstream in(dir / name);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CHECK(content("a.txt") == "old a\n");
+  CHECK(content("b.txt") == "old b\n");
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++entries;
+  CHECK(entries == 3);  // no temporary file left behind
+  fs::remove(dir / "c.txt");
+  CHECK(emit_files(files, dir.string(), false, out) == 0);
+  CHECK(content("a.txt") == "new a\n");
+  CHECK(content("c.txt") == "new c\n");
   fs::remove_all(dir);
 }

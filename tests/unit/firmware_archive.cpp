@@ -269,3 +269,108 @@ TEST_CASE("Extractor: holes of a sparse tar entry come out as zeros and count to
   Extractor limited(tmp2.path / "stage", limits);
   CHECK_THROWS_AS(limited.add(path), cf::VerificationError);
 }
+
+TEST_CASE("name_problem: the one name check for archive members and folder entries") {
+  CHECK_FALSE(name_problem("SIP41.9-4-2SR3-1S.loads"));
+  CHECK(name_problem("") == "empty name");
+  CHECK(name_problem("..") == "'..' in the path");
+  CHECK(name_problem(".") == "'..' in the path");
+  CHECK(name_problem("a\nb.loads") == "control character in the name");
+  CHECK(name_problem("\x1b[2Jx.sbn") == "control character in the name");
+  CHECK(name_problem("a\x7f.sbn") == "control character in the name");
+  CHECK(name_problem("a\\b.sbn") == "a '/' or '\\' in the name");
+  CHECK(name_problem("a/b.sbn") == "a '/' or '\\' in the name");
+  CHECK(may_be_installed("P00308000900.sbn"));
+  CHECK(may_be_installed("term41.default.loads"));
+  CHECK(may_be_installed("OS79XX.TXT"));
+  CHECK_FALSE(may_be_installed("README.txt"));
+  CHECK_FALSE(may_be_installed("junk/000001.txt"));
+}
+
+TEST_CASE("Extractor: a folder entry with a newline or ESC in its name is refused like an archive member") {
+  for (const std::string& bad : {std::string("evil\n.loads"), std::string("evil\x1b[31m.sbn")}) {
+    TempDir tmp;
+    fs::create_directory(tmp.path / "in");
+    std::ofstream(tmp.path / "in" / "P00308000900.bin", std::ios::binary) << "bin";
+    std::ofstream(tmp.path / "in" / bad, std::ios::binary) << "x";
+    fs::create_directory(tmp.path / "stage");
+    Extractor extractor(tmp.path / "stage", {});
+    std::string message;
+    try {
+      extractor.add(tmp.path / "in");
+    } catch (const cf::VerificationError& error) {
+      message = error.what();
+    }
+    CHECK(message.find("refused: control character in the name") != std::string::npos);
+    // The message shows the name escaped: it cannot forge a line or drive a terminal.
+    CHECK(message.find_first_of("\n\x1b") == std::string::npos);
+    CHECK(message.find("\\x") != std::string::npos);
+  }
+  // The same names inside an archive: the same refusal, the same escaping.
+  TempDir tmp;
+  write_archive(tmp.path / "a.tar", "tar", {{"x/evil\n.loads", "a.sbn\n"}});
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  try {
+    extractor.add(tmp.path / "a.tar");
+    FAIL("not refused");
+  } catch (const cf::VerificationError& error) {
+    const std::string message = error.what();
+    CHECK(message.find("refused: control character in the name") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("Extractor: --max-entries counts every entry of every input, folders included") {
+  TempDir tmp;
+  Entries entries;
+  for (int i = 0; i < 30; ++i) entries.emplace_back("junk/" + std::to_string(i) + ".txt", "x");
+  write_archive(tmp.path / "a.zip", "zip", entries);
+  fs::create_directory(tmp.path / "dir");
+  for (int i = 0; i < 5; ++i) std::ofstream(tmp.path / "dir" / (std::to_string(i) + ".sbn")) << "y";
+  fs::create_directory(tmp.path / "stage");
+  ExtractLimits limits;
+  limits.max_entries = 34;
+  {
+    Extractor extractor(tmp.path / "stage", limits);
+    extractor.add(tmp.path / "a.zip");
+    CHECK(extractor.entries() == 30);
+    try {
+      extractor.add(tmp.path / "dir");
+      FAIL("not refused");
+    } catch (const cf::VerificationError& error) {
+      CHECK(std::string(error.what()).find("more than --max-entries (34) entries in total") != std::string::npos);
+    }
+  }
+  limits.max_entries = 35;
+  fs::remove_all(tmp.path / "stage");
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", limits);
+  extractor.add(tmp.path / "a.zip");
+  extractor.add(tmp.path / "dir");
+  CHECK(extractor.files().size() == 35);
+}
+
+TEST_CASE("Extractor: entries no load can list are read and checked but never written") {
+  TempDir tmp;
+  const auto image = noise(300'000, 7);
+  write_archive(tmp.path / "inner.tar", "tar", {{"apps41.sbn", image}});
+  write_archive(tmp.path / "a.zip", "zip",
+                {{"readme.html", "<p>hello</p>"}, {"notes", noise(5000, 8)}, {"bundle.bin.part", ""},
+                 {"nested.archive", file_bytes(tmp.path / "inner.tar")}});
+  fs::create_directory(tmp.path / "stage");
+  Extractor extractor(tmp.path / "stage", {});
+  extractor.add(tmp.path / "a.zip");
+  const auto& files = extractor.files();
+  REQUIRE(files.size() == 4);
+  CHECK(files[0].name == "readme.html");
+  CHECK(files[0].path.empty());
+  CHECK(files[0].size == 12);
+  CHECK(files[1].path.empty());
+  CHECK(files[1].size == 5000);
+  CHECK(files[2].path.empty());
+  // An archive under any name is still read: its load file is staged.
+  CHECK(files[3].name == "apps41.sbn");
+  CHECK(read_all(files[3].path) == image);
+  CHECK(files_in(tmp.path / "stage") == 1);
+}

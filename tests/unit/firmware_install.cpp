@@ -5,10 +5,14 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "cf/cli/diagnostics.hpp"
 #include "cf/cli/error.hpp"
@@ -205,4 +209,117 @@ TEST_CASE("plan_loads: copies that share one staging file (identical in several 
   CHECK(plan.complete());
   CHECK(plan.files.at("P00308000900.sbn")->input == "test.zip");  // the first copy is the one planned
   CHECK(sink.str().empty());
+}
+
+TEST_CASE("plan_loads: a .loads file whose name is no known load is skipped with its own components") {
+  TempDir staging, root;
+  write_load(staging.path);
+  // An unknown platform (99) and an unknown term file, next to a real load; the
+  // unknown load shares one component with the real one and has one of its own.
+  write(staging.path / "SCCP99.9-4-2S.loads", header(40) + "P00308000900.bin\nonly99.sbn\n");
+  write(staging.path / "only99.sbn", header(40) + "x");
+  write(staging.path / "term99.default.loads", header(40) + "only99.sbn\n");
+  std::vector<StagedFile> files;
+  for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn",
+                           "SCCP99.9-4-2S.loads", "only99.sbn", "term99.default.loads"})
+    files.push_back(staged(staging.path, name));
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  const auto plan = plan_loads(files, root.path, false, diagnostics);
+  REQUIRE(plan.loads.size() == 1);
+  CHECK(plan.loads[0].load == "P00308000900");
+  CHECK(plan.recovery.empty());
+  REQUIRE(plan.skipped.size() == 2);
+  CHECK(plan.skipped[0].file == "SCCP99.9-4-2S.loads");
+  CHECK(plan.skipped[0].reason.find("platform code 99") != std::string::npos);
+  CHECK(plan.skipped[1].file == "term99.default.loads");
+  CHECK(plan.ignored == std::set<std::string>{"SCCP99.9-4-2S.loads", "only99.sbn", "term99.default.loads"});
+
+  StagingDir unused(root.path);  // install() must leave it alone; its name is fwunpack's own
+  const auto summary = install(plan, root.path, false, diagnostics);
+  CHECK(summary.installed.size() == 4);
+  CHECK_FALSE(fs::exists(root.path / "SCCP99.9-4-2S.loads"));
+  CHECK_FALSE(fs::exists(root.path / "only99.sbn"));
+  CHECK_FALSE(fs::exists(root.path / "term99.default.loads"));
+}
+
+TEST_CASE("plan_loads: files no load can list are never compared, so two readmes are no conflict") {
+  TempDir staging, root;
+  write_load(staging.path);
+  write(staging.path / "a-readme.txt", "one");
+  write(staging.path / "b-readme.txt", "two");
+  std::vector<StagedFile> files;
+  for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"})
+    files.push_back(staged(staging.path, name));
+  auto first = staged(staging.path, "a-readme.txt");
+  first.name = "readme.txt";
+  auto second = staged(staging.path, "b-readme.txt");
+  second.name = "readme.txt";
+  second.input = "other.zip";
+  files.push_back(first);
+  files.push_back(second);
+  files.push_back(StagedFile{"notes.html", "test.zip", {"notes.html"}, {}, 10});  // read, not kept
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  const auto plan = plan_loads(files, root.path, false, diagnostics);
+  CHECK(plan.complete());
+  CHECK(plan.ignored == std::set<std::string>{"notes.html", "readme.txt"});
+}
+
+TEST_CASE("plan_loads and install: thousands of files and term variants stay near linear") {
+  // Not a timing test: the sizes make a quadratic plan (millions of file
+  // comparisons, hundreds of millions of name searches) show as a ctest
+  // timeout; a linear one takes well under a second.
+  TempDir staging, root;
+  write_load(staging.path);
+  std::vector<StagedFile> files;
+  for (const auto* name : {"P00308000900.loads", "P00308000900.bin", "P00308000900.sb2", "P00308000900.sbn"})
+    files.push_back(staged(staging.path, name));
+  constexpr int kJunk = 30000;
+  for (int i = 0; i < kJunk; ++i)
+    files.push_back(StagedFile{"j" + std::to_string(i) + ".txt", "many.zip", {"j.txt"}, {}, 1});
+  constexpr int kVariants = 3000;  // one size, all different bytes: only a digest tells them apart cheaply
+  const auto body = header(40) + "P00308000900.bin\nP00308000900.sb2\nP00308000900.sbn\n";
+  for (int i = 0; i < kVariants; ++i) {
+    const auto name = "term40-" + std::to_string(i);
+    write(staging.path / name, body + fmt::format("{:08d}", i));
+    files.push_back(staged(staging.path, name));
+    files.back().name = "term40.default.loads";
+  }
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  const auto plan = plan_loads(files, root.path, false, diagnostics);
+  CHECK(plan.ignored.size() == kJunk);
+  REQUIRE(plan.recovery.size() == 1);
+  CHECK(plan.recovery_points_to.at("term40.default") == "P00308000900");
+  CHECK(sink.str().find("term40.default.loads: 3000 variants") != std::string::npos);
+  const auto summary = install(plan, root.path, false, diagnostics);
+  CHECK(summary.installed.size() == 5);
+}
+
+TEST_CASE("rename_no_replace: never replaces an existing name") {
+  TempDir dir;
+  write(dir.path / "new", "new");
+  write(dir.path / "old", "old");
+  CHECK_FALSE(rename_no_replace(dir.path / "new", dir.path / "old"));
+  std::ifstream old_file(dir.path / "old");
+  CHECK(std::string(std::istreambuf_iterator<char>(old_file), {}) == "old");
+  CHECK(fs::exists(dir.path / "new"));
+  CHECK(rename_no_replace(dir.path / "new", dir.path / "fresh"));
+  CHECK_FALSE(fs::exists(dir.path / "new"));
+  CHECK(fs::exists(dir.path / "fresh"));
+  CHECK_THROWS_AS(rename_no_replace(dir.path / "missing", dir.path / "other"), cf::Error);
+}
+
+TEST_CASE("report_lines: a long list of problems is cut, with a count of the rest") {
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 25; ++i) lines.push_back("problem " + std::to_string(i));
+  report_lines(diagnostics, cf::cli::Severity::error, lines, 10);
+  const auto text = sink.str();
+  CHECK(std::count(text.begin(), text.end(), '\n') == 11);
+  CHECK(text.find("problem 9\n") != std::string::npos);
+  CHECK(text.find("problem 10\n") == std::string::npos);
+  CHECK(text.find("... and 15 more like these") != std::string::npos);
 }

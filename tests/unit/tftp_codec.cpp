@@ -89,6 +89,33 @@ TEST_CASE("a broken option list is kept as options_error and refused with ERROR 
   CHECK_FALSE(negotiate(r2, {}, 10).ok());
 }
 
+TEST_CASE("old request forms: a trailing NUL after the mode, zero padding, no options") {
+  // "file\0octet\0\0": the trailing empty option some old phone images send.
+  auto trailing = rrq({"OS79XX.TXT", "octet", ""});
+  REQUIRE(trailing.size() == 2 + 11 + 6 + 1);
+  auto r = parse_request(trailing);
+  CHECK(r.filename == "OS79XX.TXT");
+  CHECK(r.options.empty());
+  CHECK(r.options_error.empty());
+  auto n = negotiate(r, {}, 10);
+  REQUIRE(n.ok());
+  CHECK(n.accepted->oack.empty());  // plain RFC 1350: DATA 1 first, no OACK
+  // several padding NULs, after options too
+  auto padded = rrq({"f", "netascii", "blksize", "1024", "", "", ""});
+  auto p = parse_request(padded);
+  CHECK(p.options_error.empty());
+  REQUIRE(p.options.size() == 1);
+  CHECK(negotiate(p, {}, 10).accepted->blksize == 1024);
+  // plain RFC 1350
+  auto plain = parse_request(rrq({"SEP001122AABBCC.cnf.xml", "octet"}));
+  CHECK(plain.options.empty());
+  CHECK(plain.options_error.empty());
+  CHECK(negotiate(plain, {}, 10).accepted->oack.empty());
+  // a NUL followed by more bytes is still a broken option list
+  auto broken = parse_request(rrq({"f", "octet", "", "x"}, false));
+  CHECK_FALSE(broken.options_error.empty());
+}
+
 TEST_CASE("ACK, DATA and ERROR parse; encoders round-trip") {
   std::vector<std::byte> out;
   encode_ack(out, 65535);

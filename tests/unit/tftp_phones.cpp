@@ -96,3 +96,72 @@ TEST_CASE("phone-config and load-complete name the version of every file served"
   CHECK(files[2].first == "cnu41.sbn");
   CHECK(files[2].second.mtime_ns == 250);
 }
+
+TEST_CASE("the tracker stays bounded under unique names from many spoofed clients") {
+  cf::net::ManualClock clock;
+  PhoneTrackerSettings settings;
+  settings.max_phones = 50;
+  settings.max_files_per_phone = 8;
+  settings.max_tracked_names = 100;
+  settings.max_name_length = 32;
+  PhoneTracker tracker(settings);
+  // one client, many unique names: capped per phone
+  const auto attacker = cf::net::Ipv4::from_octets(10, 9, 9, 9);
+  for (int i = 0; i < 1000; ++i) {
+    clock.advance(1ms);
+    tracker.on_request(attacker, "missing-" + std::to_string(i), clock.now());
+  }
+  REQUIRE(tracker.phone(attacker));
+  CHECK(tracker.phone(attacker)->requests.size() == 8);
+  CHECK(tracker.phone(attacker)->requests.contains("missing-999"));  // the newest kept
+  // long names are not kept at all
+  tracker.on_request(attacker, std::string(10000, 'x'), clock.now());
+  CHECK_FALSE(tracker.phone(attacker)->requests.contains(std::string(10000, 'x')));
+  // many clients: phones and names over all phones stay within their caps
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    clock.advance(1ms);
+    const auto ip = cf::net::Ipv4::from_octets(10, 1, static_cast<std::uint8_t>(i >> 8),
+                                               static_cast<std::uint8_t>(i));
+    tracker.on_request(ip, "a" + std::to_string(i), clock.now());
+    tracker.on_request(ip, "b" + std::to_string(i), clock.now());
+    tracker.on_request(ip, "c" + std::to_string(i), clock.now());
+    CHECK(tracker.phones().size() <= 50);
+    CHECK(tracker.tracked_names() <= 100);
+  }
+  std::size_t names = 0;
+  for (const auto& [ip, phone] : tracker.phones()) names += phone.requests.size();
+  CHECK(names == tracker.tracked_names());
+  // the most recent client survived the evictions of the least recent
+  CHECK(tracker.phone(cf::net::Ipv4::from_octets(10, 1, 4999 >> 8, 4999 & 0xFF)));
+  CHECK_FALSE(tracker.phone(attacker));
+}
+
+TEST_CASE("a phone silent longer than max_idle is forgotten when others arrive") {
+  cf::net::ManualClock clock;
+  PhoneTrackerSettings settings;
+  settings.max_idle = 60s;
+  PhoneTracker tracker(settings);
+  const auto old = cf::net::Ipv4::from_octets(10, 0, 0, 1);
+  tracker.on_request(old, "SEP001122AABBCC.cnf.xml", clock.now());
+  clock.advance(30s);
+  tracker.on_request(cf::net::Ipv4::from_octets(10, 0, 0, 2), "x", clock.now());
+  CHECK(tracker.phone(old));
+  clock.advance(31s);  // the first is 61 s idle, the second 31 s
+  tracker.on_request(cf::net::Ipv4::from_octets(10, 0, 0, 3), "x", clock.now());
+  CHECK_FALSE(tracker.phone(old));
+  CHECK(tracker.phones().size() == 2);
+}
+
+TEST_CASE("loop detection still works with the bounded request times") {
+  cf::net::ManualClock clock;
+  PhoneTrackerSettings settings;
+  settings.loop_count = 2;
+  settings.loop_window = 60s;
+  PhoneTracker tracker(settings);
+  const auto ip = cf::net::Ipv4::from_octets(10, 0, 0, 5);
+  CHECK(tracker.on_request(ip, "a", clock.now()).empty());
+  clock.advance(1s);
+  CHECK(tracker.on_request(ip, "A", clock.now()).size() == 1);
+  for (int i = 0; i < 100; ++i) tracker.on_request(ip, "a", clock.now());
+  CHECK(tracker.phone(ip)->requests.at("a").times.size() == 2);
+}

@@ -3,6 +3,7 @@
 // and with the O_NOFOLLOW walk used where openat2 is missing.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,4 +142,47 @@ TEST_CASE("an open file keeps its content when replaced by rename") {
   auto fresh = resolver.open("SEP001122334455.cnf.xml");
   REQUIRE(fresh.file);
   CHECK(content(*fresh.file) == "new content");
+}
+
+TEST_CASE("case-insensitive misses use the cached folded names, re-read only when the directory changes") {
+  TempTree tree;
+  auto past = [&](const std::string& rel) {
+    // an old timestamp: a directory changed long ago can be trusted not to
+    // have changed within its timestamp's resolution
+    const timespec times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, (tree.base / rel).c_str(), times, 0) == 0);
+  };
+  past("root");
+  past("root2");
+  auto resolver = tree.resolver(true);
+  auto found = resolver.open("JAR41SIP.9-4-2es26.SBN");
+  REQUIRE(found.file);
+  CHECK(found.file->path == "jar41sip.9-4-2ES26.sbn");
+  CHECK_FALSE(resolver.open("missing").file);  // both roots indexed now
+  const auto scans = resolver.directory_scans();
+  CHECK(scans == 2);
+  for (int i = 0; i < 1000; ++i)
+    CHECK_FALSE(resolver.open("missing-" + std::to_string(i)).file);
+  CHECK(resolver.directory_scans() == scans);  // 1000 misses, no directory read
+  // a new file: the directory's mtime moves and the index is read again
+  tree.write("root/NewFile.TXT", "new");
+  auto fresh = resolver.open("newfile.txt");
+  REQUIRE(fresh.file);
+  CHECK(fresh.file->path == "NewFile.TXT");
+  CHECK(resolver.directory_scans() > scans);
+  // a removed file is no longer offered
+  fs::remove(tree.base / "root/NewFile.TXT");
+  CHECK_FALSE(resolver.open("newfile.txt").file);
+  // exact names win over folded ones
+  tree.write("root/Dup.txt", "upper");
+  tree.write("root/dup.txt", "lower");
+  auto dup = resolver.open("DUP.TXT");
+  REQUIRE(dup.file);
+  CHECK((dup.file->path == "Dup.txt" || dup.file->path == "dup.txt"));
+  CHECK(content(*resolver.open("dup.txt").file) == "lower");
+  // a subdirectory is folded too
+  past("root/sub");
+  auto ring = resolver.open("SUB/ring1.RAW");
+  REQUIRE(ring.file);
+  CHECK(ring.file->path == "sub/Ring1.raw");
 }

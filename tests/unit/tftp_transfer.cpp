@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "cf/net/event_loop.hpp"
+#include "cf/tftp/server.hpp"
 #include "cf/tftp/transfer.hpp"
 
 using namespace cf::tftp;
@@ -223,4 +224,87 @@ TEST_CASE("receiving: uploads beyond max_size stop; silence gives up") {
   clock.advance(10s);
   on_timeout(quiet, clock.now());
   CHECK(quiet.status == TransferStatus::gave_up);
+}
+
+TEST_CASE("a stream of unknown size ends at the first short block (netascii)") {
+  cf::net::ManualClock clock;
+  auto t = make_read_transfer(settings(kUnknownStreamSize, 512));
+  auto s = start(t, clock.now());
+  CHECK(s.first == 1);
+  CHECK(s.last == 1);
+  CHECK(t.block_length(1) == 512);
+  s = on_ack(t, 1, clock.now());
+  CHECK(s.first == 2);
+  CHECK(s.last == 2);
+  // The server converted block 2 and it came out short: the stream ends there.
+  t.end_stream(2, 100);
+  CHECK(t.total_blocks() == 2);
+  CHECK(t.block_length(2) == 100);
+  // a lost DATA 2 is resent by the timeout
+  clock.advance(1s);
+  s = on_timeout(t, clock.now());
+  CHECK(s.first == 2);
+  CHECK(s.last == 2);
+  on_ack(t, 2, clock.now());
+  CHECK(t.status == TransferStatus::complete);
+  CHECK(t.bytes_acked() == 612);
+  // exactly a multiple of blksize: an empty final block
+  auto e = make_read_transfer(settings(kUnknownStreamSize, 512));
+  start(e, clock.now());
+  on_ack(e, 1, clock.now());
+  e.end_stream(2, 0);
+  CHECK(e.block_length(2) == 0);
+  on_ack(e, 2, clock.now());
+  CHECK(e.status == TransferStatus::complete);
+  CHECK(e.bytes_acked() == 512);
+}
+
+TEST_CASE("before the first ACK a transfer gives up after first_ack_retries") {
+  cf::net::ManualClock clock;
+  auto s = settings(5000, 512);
+  s.max_retries = 6;
+  s.first_ack_retries = 2;
+  auto never = make_read_transfer(s);
+  start(never, clock.now());
+  clock.advance(1s);
+  on_timeout(never, clock.now());
+  clock.advance(2s);
+  on_timeout(never, clock.now());
+  CHECK(never.status == TransferStatus::running);
+  clock.advance(4s);
+  on_timeout(never, clock.now());
+  CHECK(never.status == TransferStatus::gave_up);  // 7 s, not ~40 s
+  // once the client answered, the full schedule applies
+  auto heard = make_read_transfer(s);
+  start(heard, clock.now());
+  on_ack(heard, 1, clock.now());
+  for (int i = 0; i < 6; ++i) {
+    clock.advance(10s);
+    on_timeout(heard, clock.now());
+    CHECK(heard.status == TransferStatus::running);
+  }
+  clock.advance(10s);
+  on_timeout(heard, clock.now());
+  CHECK(heard.status == TransferStatus::gave_up);
+  // uploads: the same before the first DATA
+  WriteSettings w;
+  w.max_retries = 6;
+  w.first_ack_retries = 1;
+  w.max_size = 1 << 20;
+  auto up = make_write_transfer(w);
+  start(up, clock.now());
+  clock.advance(1s);
+  on_timeout(up, clock.now());
+  CHECK(up.status == TransferStatus::running);
+  clock.advance(2s);
+  on_timeout(up, clock.now());
+  CHECK(up.status == TransferStatus::gave_up);
+}
+
+TEST_CASE("--max-transfers is sized to the file descriptor limit: two per transfer") {
+  CHECK(cf::tftp::transfers_for_fd_limit(1024, 1) == (1024 - 33) / 2);
+  CHECK(cf::tftp::transfers_for_fd_limit(8192, 1) >= 1000);  // the shipped unit's LimitNOFILE
+  CHECK(cf::tftp::transfers_for_fd_limit(34, 1) == 0);
+  CHECK(cf::tftp::transfers_for_fd_limit(10, 3) == 0);
+  CHECK(cf::tftp::transfers_for_fd_limit(100, 4) == 32);
 }

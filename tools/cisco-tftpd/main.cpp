@@ -2,9 +2,12 @@
 // Parses the command line, builds a cf::tftp::Server on one event loop, wires
 // signals, the --events file and the stderr log or the live view.
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <deque>
@@ -16,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/progress.hpp"
+#include "cf/cli/text.hpp"
 #include "cf/cli/terminal.hpp"
 #include "cf/cli/tool.hpp"
 #include "cf/firmware/catalog.hpp"
@@ -66,6 +70,48 @@ void drop_privileges(const std::string& user) {
   if (::setuid(0) == 0) throw cf::Error("--user: still able to regain root; refusing to run");
 }
 
+// Raises the soft file descriptor limit to the hard one, then lowers
+// --max-transfers to what the limit holds, saying so: a transfer refused for
+// want of descriptors would look like a network fault (issue 13 item 7).
+std::size_t fit_transfers_to_fd_limit(std::size_t wanted, std::size_t roots) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const auto fit = cf::tftp::transfers_for_fd_limit(limit.rlim_cur, roots);
+  if (fit == 0)
+    throw cf::Error(fmt::format("the file descriptor limit ({}) leaves no room for a transfer; "
+                                "raise it (ulimit -n, LimitNOFILE=)",
+                                limit.rlim_cur));
+  if (wanted <= fit) return wanted;
+  std::fprintf(stderr,
+               "cisco-tftpd: --max-transfers lowered from %zu to %zu: the file descriptor limit "
+               "is %llu and each transfer holds 2; raise it (ulimit -n, LimitNOFILE=) to serve "
+               "more\n",
+               wanted, fit, static_cast<unsigned long long>(limit.rlim_cur));
+  return fit;
+}
+
+// Writes to stderr without ever blocking the event loop on a terminal that
+// stopped reading (flow control, a dead SSH session): on a TTY, text that does
+// not fit now is dropped. Elsewhere (journal, file) a plain write.
+void write_stderr(std::string_view text, bool tty) {
+  while (!text.empty()) {
+    if (tty) {
+      pollfd ready{STDERR_FILENO, POLLOUT, 0};
+      if (::poll(&ready, 1, 0) != 1 || !(ready.revents & POLLOUT)) return;
+    }
+    const auto n = ::write(STDERR_FILENO, text.data(), tty ? std::min<std::size_t>(text.size(), 256)
+                                                           : text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   if (bytes >= (1u << 20)) return fmt::format("{:.1f} MB", static_cast<double>(bytes) / (1 << 20));
   if (bytes >= 1024) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1024);
@@ -80,7 +126,7 @@ class LiveView {
     lines_.push_back(std::move(line));
     while (lines_.size() > 8) lines_.pop_front();
   }
-  void draw(const cf::tftp::Server& server, cf::tftp::TimePoint now) {
+  void draw(const cf::tftp::Server& server, cf::tftp::TimePoint now, bool tty) {
     std::string out = "\x1b[H\x1b[2J";
     const auto active = server.active();
     out += fmt::format("cisco-tftpd  {} active transfers\n", active.size());
@@ -88,7 +134,7 @@ class LiveView {
       const double secs = std::chrono::duration<double>(now - t.started).count();
       const double rate = secs > 0 ? static_cast<double>(t.bytes) / secs : 0;
       const auto label = fmt::format("{:<21} {:<12} {:<28.28}", t.client.to_string(),
-                                     t.mac.empty() ? "-" : t.mac, t.file);
+                                     t.mac.empty() ? "-" : t.mac, cf::printable(t.file, 28));
       out += cf::cli::ProgressBar::render(label, t.bytes, t.upload ? 0 : t.size, 20);
       out += fmt::format("  {}/s\n", human_bytes(static_cast<std::uint64_t>(rate)));
     }
@@ -97,14 +143,14 @@ class LiveView {
     for (const auto& [ip, phone] : server.phones().phones()) {
       if (phone.mac.empty() || ++shown > 20) continue;
       std::string files;
-      for (const auto& [file, count] : phone.completed) files += (files.empty() ? "" : ", ") + file;
+      for (const auto& [file, done] : phone.completed)
+        files += (files.empty() ? "" : ", ") + cf::printable(file, 40);
       out += fmt::format("  SEP{} {:<15} {}{}\n", phone.mac, ip.to_string(),
                          phone.model.empty() ? "" : phone.model + " ", files.substr(0, 100));
     }
     out += "\n";
     for (const auto& line : lines_) out += line + "\n";
-    std::fputs(out.c_str(), stderr);
-    std::fflush(stderr);
+    write_stderr(out, tty);
   }
 
  private:
@@ -146,7 +192,7 @@ int run(const Options& o) {
   config.limits.allow_tsize = !o.no_tsize;
   config.timeout = seconds(o.timeout);
   config.retries = o.retries;
-  config.max_transfers = o.max_transfers;
+  config.max_transfers = fit_transfers_to_fd_limit(o.max_transfers, o.roots.size());
   config.max_per_client = o.max_per_client;
   config.upload_dir = o.upload_dir;
   config.upload_max = o.upload_max;
@@ -169,12 +215,14 @@ int run(const Options& o) {
   cf::net::SteadyClock clock;
   cf::net::EventLoop loop(clock);
   LiveView view;
+  bool terminal_gone = false;
+  const bool stderr_tty = ::isatty(STDERR_FILENO);
   auto log = [&](bool quiet, const std::string& line) {
-    if (quiet && !o.verbose) return;
+    if (terminal_gone || (quiet && !o.verbose)) return;
     if (live)
       view.add_line(line);
     else
-      std::fprintf(stderr, "cisco-tftpd: %s\n", line.c_str());
+      write_stderr("cisco-tftpd: " + line + "\n", stderr_tty);
   };
   auto sink = [&](const nlohmann::json& event) {
     if (!events.write(event)) diagnostics.warning("cannot write to the event log " + events.path());
@@ -189,25 +237,35 @@ int run(const Options& o) {
                 {"roots", o.roots}});
   log(false, fmt::format("listening on {} serving {}", bound.to_string(), fmt::join(o.roots, ", ")));
 
+  // SIGHUP: started on a terminal, it means the terminal went away (an SSH
+  // session dropped): stop as for SIGTERM and write nothing more to it.
+  // Otherwise (systemd, nohup, a pipe) it is the reload signal and reopens the
+  // event log. SIGUSR1 reopens the event log in both cases.
+  const bool on_terminal = ::isatty(STDIN_FILENO) || ::isatty(STDERR_FILENO);
   bool stopping = false;
-  loop.watch_signals({SIGTERM, SIGINT, SIGHUP}, [&](int signal) {
-    if (signal == SIGHUP) {
+  loop.watch_signals({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&](int signal) {
+    if (signal == SIGUSR1 || (signal == SIGHUP && !on_terminal)) {
       if (!events.reopen()) diagnostics.warning("cannot reopen the event log " + events.path());
-      log(false, "SIGHUP: event log reopened");
+      log(false, fmt::format("{}: event log reopened", signal == SIGHUP ? "SIGHUP" : "SIGUSR1"));
       return;
     }
+    if (signal == SIGHUP) terminal_gone = true;
     if (stopping) {  // a second signal: stop now
       loop.stop();
       return;
     }
     stopping = true;
     log(false, fmt::format("stopping: {} transfers get up to {} s to finish", server.active_count(), o.grace));
+    // Whatever blocks the loop (a stalled terminal), the process ends: the
+    // default action of SIGALRM, shortly after the grace period.
+    ::alarm(static_cast<unsigned>(std::ceil(o.grace)) + 2);
     server.shut_down(seconds(o.grace), [&] { loop.stop(); });
   });
   std::function<void()> redraw;
   if (live) {
     redraw = [&] {
-      view.draw(server, clock.now());
+      if (terminal_gone) return;
+      view.draw(server, clock.now(), stderr_tty);
       loop.add_timer_after(std::chrono::milliseconds(500), redraw);
     };
     redraw();
@@ -258,13 +316,16 @@ int main(int argc, char** argv) {
   app->add_option("--upload-max", o.upload_max, "Largest upload in bytes (default 268435456)");
   app->add_option("--user,-u", o.user, "Switch to this user after binding the sockets");
   app->add_option("--events,-e", o.events,
-                  "Append JSON Lines events to FILE (reopened on SIGHUP)");
+                  "Append JSON Lines events to FILE (reopened on SIGUSR1, and on SIGHUP when not "
+                  "started on a terminal)");
   app->add_option("--loop-count", o.loop_count,
                   "loop-suspected after this many fetches of one file by one client (default 5)");
   app->add_option("--loop-window", o.loop_window,
                   "... within this many seconds (default 600)");
   app->add_option("--grace", o.grace,
-                  "Seconds in-flight transfers get to finish after SIGTERM/SIGINT (default 10)");
+                  "Seconds in-flight transfers get to finish after SIGTERM/SIGINT, or SIGHUP on a "
+                  "terminal (default 10)")
+      ->check(CLI::Range(0.0, 3600.0));
   app->add_option("--view", o.view, "auto (live view on a terminal), live or log")
       ->check(CLI::IsMember({"auto", "live", "log"}));
   app->add_flag("--verbose,-v", o.verbose,

@@ -42,8 +42,15 @@ struct Options {
   // phones
   std::string phones_file;
   std::string mac, model, extension, secret, display_name;
+  // dial plan, transport
+  std::string dialplan_file;
+  std::vector<std::string> dial_patterns;
+  std::string transport;                // sep: udp | tcp
+  std::vector<std::string> transports;  // asterisk: udp and/or tcp
   // asterisk
   AsteriskOptions asterisk;
+  // kamailio
+  std::string domain;
 };
 
 void add_load_options(CLI::App& sub, Options& o, bool manifest_from_stdin) {
@@ -99,6 +106,38 @@ void add_phone_options(CLI::App& sub, Options& o) {
   sub.add_option("--extension", o.extension, "one phone: its extension (SIP user)");
   sub.add_option("--secret", o.secret, "one phone: its SIP password");
   sub.add_option("--display-name", o.display_name, "one phone: the name shown (default the extension)");
+}
+
+void add_dialplan_options(CLI::App& sub, Options& o) {
+  sub.add_option("--dialplan", o.dialplan_file,
+                 "write this dialplan.xml as it is (checked: <DIALTEMPLATE> of <TEMPLATE MATCH>)")
+      ->type_name("FILE");
+  sub.add_option("--dial-pattern", o.dial_patterns,
+                 "MATCH=TIMEOUT, a TEMPLATE of dialplan.xml in order (1...=2, 0*=5); repeatable; "
+                 "replaces the default plan, a catch-all *=5 is added unless given")
+      ->type_name("MATCH=TIMEOUT");
+}
+
+// The dial plan options into the Network, refused (exit 2) before anything is written.
+void read_dialplan_options(Options& o) {
+  if (!o.dialplan_file.empty() && !o.dial_patterns.empty())
+    throw UsageError("give either --dialplan FILE or --dial-pattern, not both");
+  for (const auto& text : o.dial_patterns) {
+    auto pattern = parse_dial_pattern(text);
+    if (!pattern) throw UsageError("--dial-pattern: " + pattern.error());
+    o.network.dial_patterns.push_back(*pattern);
+  }
+  if (o.dialplan_file.empty()) return;
+  cli::Input input(o.dialplan_file);
+  std::string xml;
+  char buffer[4096];
+  while (input.stream().read(buffer, sizeof buffer) || input.stream().gcount() > 0) {
+    xml.append(buffer, static_cast<std::size_t>(input.stream().gcount()));
+    if (xml.size() > 65536) break;  // check_dialplan_xml refuses it by its size
+  }
+  if (auto why = check_dialplan_xml(xml); !why.empty())
+    throw UsageError(fmt::format("--dialplan {}: {}", input.name(), why));
+  o.network.dialplan_xml = std::move(xml);
 }
 
 std::vector<Phone> read_phone_input(const Options& o, const firmware::ModelCatalog& catalog,
@@ -174,9 +213,8 @@ void validate_network(const Options& o) {
   if (!o.network.ntp_server.empty())
     if (auto why = check_host(o.network.ntp_server); !why.empty()) throw UsageError("--ntp: " + why);
   if (auto why = check_codec(o.network.codec); !why.empty()) throw UsageError("--codec: " + why);
-  for (const char c : o.network.time_zone)
-    if (c == '"' || c == ';' || c == '#' || static_cast<unsigned char>(c) < 0x20)
-      throw UsageError("--time-zone may not contain quotes, ';', '#' or control characters");
+  if (auto why = check_quoted_text(o.network.time_zone); !why.empty())
+    throw UsageError("--time-zone: " + why);
 }
 
 int finish(const Options& o, const std::vector<GeneratedFile>& files, const cli::Diagnostics& diag) {
@@ -209,9 +247,11 @@ int run_xmldefault(const Options& o, const cli::Diagnostics& diag) {
   return finish(o, {xmldefault(o.network, loads, catalog)}, diag);
 }
 
-int run_sep(const Options& o, const cli::Diagnostics& diag) {
+int run_sep(Options o, const cli::Diagnostics& diag) {
   const auto catalog = firmware::ModelCatalog::load_default();
   validate_network(o);
+  read_dialplan_options(o);
+  if (o.transport == "tcp") o.network.transport = SipTransport::tcp;
   const auto phones = read_phone_input(o, catalog, true);
   const auto loads = gather_loads(o, catalog, true, diag);
   std::vector<GeneratedFile> files;
@@ -228,9 +268,10 @@ int run_sep(const Options& o, const cli::Diagnostics& diag) {
   return finish(o, files, diag);
 }
 
-int run_sip79x0(const Options& o, const cli::Diagnostics& diag) {
+int run_sip79x0(Options o, const cli::Diagnostics& diag) {
   const auto catalog = firmware::ModelCatalog::load_default();
   validate_network(o);
+  read_dialplan_options(o);
   Options sip = o;
   if (sip.protocol.empty()) sip.protocol = "sip";
   auto phones = read_phone_input(o, catalog, false);
@@ -266,26 +307,63 @@ int run_sip79x0(const Options& o, const cli::Diagnostics& diag) {
   return finish(o, files, diag);
 }
 
-int run_asterisk(const Options& o, const cli::Diagnostics& diag) {
+// Which phones run SIP: those whose chosen load is a SIP load; with no loads given,
+// --protocol decides for all (default sip).
+void split_by_protocol(const Options& o, const std::vector<Phone>& phones,
+                       const firmware::ModelCatalog& catalog, const cli::Diagnostics& diag,
+                       std::vector<Phone>& sip, std::vector<Phone>& sccp) {
+  const bool have_loads = !o.manifest.empty() || !o.loads.empty();
+  const auto loads = gather_loads(o, catalog, false, diag);
+  const auto fallback = protocol_option(o).value_or(firmware::Protocol::sip);
+  for (const auto& phone : phones) {
+    const auto* choice = have_loads ? loads.for_model(phone.model) : nullptr;
+    const auto protocol = choice ? choice->load.protocol : fallback;
+    (protocol == firmware::Protocol::sccp ? sccp : sip).push_back(phone);
+  }
+}
+
+int run_asterisk(Options o, const cli::Diagnostics& diag) {
   const auto catalog = firmware::ModelCatalog::load_default();
   validate_network(o);
   if (auto why = check_host(o.asterisk.bind); !why.empty()) throw UsageError("--bind: " + why);
   for (const char c : o.asterisk.context)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
       throw UsageError("--context may hold only letters, digits, '-' and '_'");
-  const auto phones = read_phone_input(o, catalog, true);
-  const bool have_loads = !o.manifest.empty() || !o.loads.empty();
-  const auto loads = gather_loads(o, catalog, false, diag);
-  const auto fallback = protocol_option(o).value_or(firmware::Protocol::sip);
-  std::vector<Phone> sip, sccp;
-  for (const auto& phone : phones) {
-    const auto* choice = have_loads ? loads.for_model(phone.model) : nullptr;
-    const auto protocol = choice ? choice->load.protocol : fallback;
-    (protocol == firmware::Protocol::sccp ? sccp : sip).push_back(phone);
+  if (o.asterisk.context.empty()) throw UsageError("--context is empty");
+  if (!o.transports.empty()) {
+    o.asterisk.transports.clear();
+    for (const auto& name : o.transports) {
+      const auto t = name == "tcp" ? SipTransport::tcp : SipTransport::udp;
+      if (std::find(o.asterisk.transports.begin(), o.asterisk.transports.end(), t) ==
+          o.asterisk.transports.end())
+        o.asterisk.transports.push_back(t);
+    }
   }
+  const auto phones = read_phone_input(o, catalog, true);
+  std::vector<Phone> sip, sccp;
+  split_by_protocol(o, phones, catalog, diag, sip, sccp);
   std::vector<GeneratedFile> files{pjsip_file(o.network, o.asterisk, sip)};
   if (!sccp.empty()) files.push_back(sccp_file(o.asterisk, sccp));
   return finish(o, files, diag);
+}
+
+int run_kamailio(const Options& o, const cli::Diagnostics& diag) {
+  const auto catalog = firmware::ModelCatalog::load_default();
+  validate_network(o);
+  const std::string domain = !o.domain.empty()                ? o.domain
+                             : !o.network.callmanagers.empty() ? o.network.callmanagers.front()
+                                                               : std::string();
+  if (domain.empty())
+    throw UsageError("no domain: give --domain NAME or --callmanager ADDR (the registrar the "
+                     "phones register to)");
+  if (auto why = check_host(domain); !why.empty()) throw UsageError("--domain: " + why);
+  const auto phones = read_phone_input(o, catalog, true);
+  std::vector<Phone> sip, sccp;
+  split_by_protocol(o, phones, catalog, diag, sip, sccp);
+  for (const auto& phone : sccp)
+    diag.note(fmt::format("phone {} stays on SCCP: no subscriber for it", phone.mac));
+  if (sip.empty()) diag.warning("no phone runs SIP: the subscriber table is empty");
+  return finish(o, kamailio_files(domain, sip), diag);
 }
 
 }  // namespace
@@ -294,8 +372,9 @@ int main(int argc, char** argv) {
   auto app = cf::cli::make_app(
       "cnfgen",
       "Write the files a Cisco 79xx phone reads over TFTP (XMLDefault.cnf.xml, SEP<MAC>.cnf.xml, "
-      "SIPDefault.cnf, SIP<MAC>.cnf, OS79XX.TXT, dialplan.xml) and the Asterisk pjsip.conf/"
-      "sccp.conf that matches them. Files are written atomically; output is deterministic.");
+      "SIPDefault.cnf, SIP<MAC>.cnf, OS79XX.TXT, dialplan.xml), the Asterisk pjsip.conf/"
+      "sccp.conf and the Kamailio subscriber table that match them. A set of files is written "
+      "all or nothing; output is deterministic.");
   app->require_subcommand(1);
   Options o;
 
@@ -316,6 +395,10 @@ int main(int argc, char** argv) {
   add_output_options(*sep, o);
   add_network_options(*sep, o, true);
   add_phone_options(*sep, o);
+  add_dialplan_options(*sep, o);
+  sep->add_option("--transport", o.transport,
+                  "udp (default) or tcp: transportLayerProtocol of 79x1/79x2/79x5/797x SIP phones")
+      ->check(CLI::IsMember({"udp", "tcp"}));
 
   auto* sip = app->add_subcommand(
       "sip79x0",
@@ -325,6 +408,7 @@ int main(int argc, char** argv) {
   add_output_options(*sip, o);
   add_network_options(*sip, o, true);
   add_phone_options(*sip, o);
+  add_dialplan_options(*sip, o);
 
   auto* ast = app->add_subcommand(
       "asterisk",
@@ -336,14 +420,30 @@ int main(int argc, char** argv) {
   add_phone_options(*ast, o);
   ast->add_option("--context", o.asterisk.context, "dialplan context of the phones (default phones)");
   ast->add_option("--bind", o.asterisk.bind, "address the UDP transport binds (default 0.0.0.0)");
+  ast->add_option("--transport", o.transports,
+                  "udp or tcp: the pjsip transport to offer; repeatable; default both")
+      ->check(CLI::IsMember({"udp", "tcp"}));
   ast->add_flag("--no-transport", [&](std::int64_t) { o.asterisk.transport = false; },
-                "leave out the transport section (you have your own)");
+                "leave out the transport sections (you have your own)");
+
+  auto* kam = app->add_subcommand(
+      "kamailio",
+      "Kamailio db_text tables (version, subscriber) with the SIP phones' digest credentials.\n"
+      "  cnfgen kamailio --phones phones.tsv --domain 192.168.1.1 -o /etc/kamailio/ciscoflash");
+  add_load_options(*kam, o, false);
+  add_output_options(*kam, o);
+  add_network_options(*kam, o, false);
+  add_phone_options(*kam, o);
+  kam->add_option("--domain", o.domain,
+                  "SIP domain and digest realm of the subscribers (default the first --callmanager)")
+      ->type_name("NAME");
 
   return cf::cli::run_tool(*app, argc, argv, [&]() -> int {
     const auto diag = cf::cli::Diagnostics::for_stderr("cnfgen");
     if (*xml) return run_xmldefault(o, diag);
     if (*sep) return run_sep(o, diag);
     if (*sip) return run_sip79x0(o, diag);
+    if (*kam) return run_kamailio(o, diag);
     return run_asterisk(o, diag);
   });
 }

@@ -42,8 +42,9 @@ class Fd {
   int fd_;
 };
 
+// Names the file the user asked for, never a temporary name.
 [[noreturn]] void fail(const fs::path& path, const char* what) {
-  throw Error(fmt::format("{}: {}: {}", path.string(), what, std::strerror(errno)));
+  throw Error(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
 }
 
 std::vector<std::string> split_lines(const std::string& text) {
@@ -70,30 +71,93 @@ std::string read_file(const fs::path& path, bool& exists) {
 
 }  // namespace
 
-void write_atomically(const fs::path& path, const std::string& content, unsigned mode) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
-  Fd fd(::mkstemp(temp.data()));
-  if (fd.get() < 0) fail(temp, "cannot create a temporary file");
-  const auto cleanup_and_fail = [&](const char* what) {
-    const int saved = errno;
-    ::unlink(temp.c_str());
-    errno = saved;
-    fail(temp, what);
-  };
-  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) cleanup_and_fail("chmod");
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const auto n = ::write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) cleanup_and_fail("write");
-    done += static_cast<std::size_t>(n);
+namespace {
+
+// A file written to a temporary name beside its target, fsynced, waiting for its
+// rename. The destructor removes the temporary file unless it was committed.
+class StagedFile {
+ public:
+  StagedFile(const fs::path& target, const std::string& content, unsigned mode) : target_(target) {
+    temp_ = (directory() / ("." + target.filename().string() + ".XXXXXX")).string();
+    Fd fd(::mkstemp(temp_.data()));
+    if (fd.get() < 0) {
+      temp_.clear();
+      fail(target_, "cannot write");
+    }
+    // A throwing constructor runs no destructor: remove the temporary file here.
+    const auto discard_and_fail = [&](const char* what) {
+      const int saved = errno;
+      ::unlink(temp_.c_str());
+      errno = saved;
+      fail(target_, what);
+    };
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) discard_and_fail("cannot set the mode of");
+    std::size_t done = 0;
+    while (done < content.size()) {
+      const auto n = ::write(fd.get(), content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) discard_and_fail("cannot write");
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) discard_and_fail("cannot write (fsync)");
+    if (fd.release_close() != 0) discard_and_fail("cannot write (close)");
   }
-  if (::fsync(fd.get()) != 0) cleanup_and_fail("fsync");
-  if (fd.release_close() != 0) cleanup_and_fail("close");
-  if (::rename(temp.c_str(), path.c_str()) != 0) cleanup_and_fail("rename");
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  StagedFile(StagedFile&& other) noexcept : target_(std::move(other.target_)), temp_(std::move(other.temp_)) {
+    other.temp_.clear();
+  }
+  StagedFile& operator=(StagedFile&&) = delete;
+  ~StagedFile() {
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+  }
+
+  // What would make the rename fail, checked before any file is replaced.
+  void check_target() const {
+    struct stat st {};
+    if (::lstat(target_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      errno = EISDIR;
+      fail(target_, "cannot replace");
+    }
+  }
+  void commit() {
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) fail(target_, "cannot replace");
+    temp_.clear();
+  }
+  fs::path directory() const {
+    return target_.has_parent_path() ? target_.parent_path() : fs::path(".");
+  }
+
+ private:
+  fs::path target_;
+  std::string temp_;
+};
+
+void sync_directory(const fs::path& dir) {
   Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd.get() < 0 || ::fsync(dirfd.get()) != 0) fail(dir, "fsync of the directory");
+}
+
+// Every file staged first; only when all are written and every target can be
+// replaced are they renamed, so a failure leaves every target as it was.
+void write_all_or_nothing(const std::vector<std::pair<fs::path, const GeneratedFile*>>& targets) {
+  std::vector<StagedFile> staged;
+  staged.reserve(targets.size());
+  for (const auto& [path, file] : targets) staged.emplace_back(path, file->content, file->mode);
+  for (const auto& file : staged) file.check_target();
+  std::vector<fs::path> dirs;
+  for (auto& file : staged) {
+    file.commit();
+    if (std::find(dirs.begin(), dirs.end(), file.directory()) == dirs.end()) dirs.push_back(file.directory());
+  }
+  for (const auto& dir : dirs) sync_directory(dir);
+}
+
+}  // namespace
+
+void write_atomically(const fs::path& path, const std::string& content, unsigned mode) {
+  const GeneratedFile file{path.filename().string(), content, mode};
+  write_all_or_nothing({{path, &file}});
 }
 
 std::string unified_diff(const std::string& before, const std::string& after,
@@ -194,6 +258,7 @@ std::size_t emit_files(const std::vector<GeneratedFile>& files, const std::strin
     throw UsageError(fmt::format("-o {}: not a directory (this writes {} files)", output,
                                  files.size()));
   std::size_t differ = 0;
+  std::vector<std::pair<fs::path, const GeneratedFile*>> targets;
   for (const auto& file : files) {
     const fs::path path = is_dir ? target / file.name : target;
     if (check) {
@@ -205,9 +270,10 @@ std::size_t emit_files(const std::vector<GeneratedFile>& files, const std::strin
                             path.string() + " (cnfgen)");
       }
     } else {
-      write_atomically(path, file.content, file.mode);
+      targets.emplace_back(path, &file);
     }
   }
+  if (!check) write_all_or_nothing(targets);
   return differ;
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/cli/text.hpp"
 
 namespace cf::config {
 namespace {
@@ -54,7 +55,29 @@ Result<std::string> parse_mac(std::string_view text) {
   const bool ok = (text.size() == 12 && is_hex(text)) || grouped(text, ':', 2, 6) ||
                   grouped(text, '-', 2, 6) || grouped(text, '.', 4, 3);
   if (!ok) return bad_mac(text);
-  return strip_digits_only(text);
+  std::string mac = strip_digits_only(text);
+  if (mac == "000000000000")
+    return Result<std::string>::failure(
+        fmt::format("'{}' is the all-zero MAC address, no phone's own (a template name such "
+                    "as SEP000000000000.cnf.xml, not a phone)",
+                    text));
+  if (mac == "FFFFFFFFFFFF")
+    return Result<std::string>::failure(
+        fmt::format("'{}' is the broadcast MAC address, no phone's own", text));
+  // The group bit is the low bit of the first octet, i.e. of its second hex digit.
+  const char low_nibble = mac[1];
+  const int nibble = std::isdigit(static_cast<unsigned char>(low_nibble)) ? low_nibble - '0'
+                                                                          : low_nibble - 'A' + 10;
+  if ((nibble & 0x01) != 0)
+    return Result<std::string>::failure(
+        fmt::format("'{}' is a multicast MAC address (group bit of the first octet set), no "
+                    "phone's own",
+                    text));
+  return mac;
+}
+
+std::size_t max_secret_length(const firmware::ModelInfo& model) {
+  return model.family == "7940-7960" ? kMaxSecretLength79x0 : kMaxSecretLengthCnu;
 }
 
 std::string check_extension(std::string_view extension) {
@@ -68,14 +91,26 @@ std::string check_extension(std::string_view extension) {
     return fmt::format("extension '{}' may only hold letters, digits, '_', '-', '.' and '+' "
                        "(it names the SIP user and the Asterisk section)",
                        extension);
+  // The extension names pjsip.conf and sccp.conf sections: it may not be a section
+  // those files (or the admin's own, merged with them) already use.
+  for (const std::string_view reserved :
+       {"general", "global", "system", "ciscoflash-udp", "ciscoflash-tcp"})
+    if (iequals(extension, reserved))
+      return fmt::format("extension '{}' is a section name of pjsip.conf or sccp.conf "
+                         "([{}]); choose another",
+                         extension, reserved);
+  if (extension.size() == 15 && istarts_with(extension, "SEP") && is_hex(extension.substr(3)))
+    return fmt::format("extension '{}' looks like a phone's SEP<MAC> device section of "
+                       "sccp.conf; choose another",
+                       extension);
   return {};
 }
 
-std::string check_secret(std::string_view secret) {
-  if (secret.size() > kMaxAuthPasswordLength)
-    return fmt::format("the secret is {} characters; the phone takes at most {} "
-                       "(authPassword limit, reference cisco-79xx.md 2.1, UNCERTAIN)",
-                       secret.size(), kMaxAuthPasswordLength);
+std::string check_secret(std::string_view secret, std::size_t max_length) {
+  if (secret.size() > max_length)
+    return fmt::format("the secret is {} characters; the phone takes at most {} (12 on "
+                       "79x1 and later, 32 on 7940/7960: see SECRETS in cnfgen(1))",
+                       secret.size(), max_length);
   for (const char ch : secret) {
     const auto c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c >= 0x7f)
@@ -83,6 +118,18 @@ std::string check_secret(std::string_view secret) {
     if (c == '"' || c == ';' || c == '#' || c == '\\')
       return fmt::format("the secret may not contain '{}' (it would end a value or start a "
                          "comment in SIP<MAC>.cnf or pjsip.conf)",
+                         ch);
+  }
+  return {};
+}
+
+std::string check_quoted_text(std::string_view text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return "it may not hold control characters";
+    if (c == '"' || c == '\\' || c == ';' || c == '#')
+      return fmt::format("it may not contain '{}' (it would end a quoted value or start a "
+                         "comment in SIPDefault.cnf)",
                          ch);
   }
   return {};
@@ -116,7 +163,7 @@ void PhoneList::add(const std::string& where, std::size_t line, std::string_view
   const auto* model = catalog_->find_model(model_text);
   if (model == nullptr) fail(fmt::format("model '{}' is not in the model catalog", model_text));
   if (auto why = check_extension(extension); !why.empty()) fail(why);
-  if (auto why = check_secret(secret); !why.empty()) fail(why);
+  if (auto why = check_secret(secret, max_secret_length(*model)); !why.empty()) fail(why);
   const std::string display = display_name.empty() ? std::string(extension) : std::string(display_name);
   if (auto why = check_display_name(display); !why.empty()) fail(why);
   for (const auto& phone : phones_)

@@ -2,12 +2,13 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/config/digest.hpp"
 #include "cf/config/writers.hpp"
 
 namespace cf::config {
 namespace {
 
-// Values are quoted; phone.hpp's checks keep '"', ';' and '#' out of them.
+// Values are quoted; phone.hpp's checks keep '"', '\\', ';' and '#' out of them.
 void key(std::string& out, const std::string& name, const std::string& value) {
   out += fmt::format("{}: \"{}\"\n", name, value);
 }
@@ -68,13 +69,17 @@ GeneratedFile os79xx_file(const firmware::LoadName& load) {
 
 GeneratedFile pjsip_file(const Network& network, const AsteriskOptions& options,
                          const std::vector<Phone>& sip_phones) {
-  static constexpr const char* kTransport = "ciscoflash-udp";
   std::string out =
       "; pjsip.conf for the Cisco phones provisioned by cnfgen (ciscoflash).\n"
       "; One endpoint, auth and aor per line key; the names are the extensions.\n";
+  const auto transport_name = [](SipTransport t) { return fmt::format("ciscoflash-{}", to_string(t)); };
   if (options.transport)
-    out += fmt::format("\n[{}]\ntype=transport\nprotocol=udp\nbind={}:{}\n", kTransport,
-                       options.bind, network.sip_port);
+    for (const auto t : options.transports)
+      out += fmt::format("\n[{}]\ntype=transport\nprotocol={}\nbind={}:{}\n", transport_name(t),
+                         to_string(t), options.bind, network.sip_port);
+  // One transport: the endpoints name it. Several: none, so pjsip replies and sends
+  // on the transport the phone registered over.
+  const bool name_transport = options.transport && options.transports.size() == 1;
   const std::string codec = network.codec == "g711alaw" ? "alaw"
                             : network.codec == "g729"   ? "g729"
                                                         : "ulaw";
@@ -87,7 +92,7 @@ GeneratedFile pjsip_file(const Network& network, const AsteriskOptions& options,
                                      phone.mac, i + 1, line.extension));
       out += fmt::format("\n; phone {} (Cisco {}) line {}\n", phone.mac, phone.model, i + 1);
       out += fmt::format("[{}]\ntype=endpoint\n", line.extension);
-      if (options.transport) out += fmt::format("transport={}\n", kTransport);
+      if (name_transport) out += fmt::format("transport={}\n", transport_name(options.transports.front()));
       out += fmt::format(
           "context={}\ndisallow=all\nallow={}\nauth={}\naors={}\ncallerid=\"{}\" <{}>\n"
           "direct_media=no\nrtp_symmetric=yes\nforce_rport=yes\nrewrite_contact=yes\n",
@@ -121,6 +126,48 @@ GeneratedFile sccp_file(const AsteriskOptions& options, const std::vector<Phone>
     }
   }
   return {"sccp.conf", out, 0640};
+}
+
+std::string db_text_escape(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    switch (c) {
+      case ':': out += "\\:"; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<GeneratedFile> kamailio_files(const std::string& domain,
+                                          const std::vector<Phone>& sip_phones) {
+  // Column lines as Debian's kamailio 5.6 ships them (/usr/share/kamailio/dbtext/
+  // kamailio/{version,subscriber}); auth_db refuses a subscriber table whose version
+  // row is not 7.
+  std::string version =
+      "id(int,auto) table_name(string) table_version(int)\n"
+      "1:subscriber:7\n";
+  std::string subscriber =
+      "id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string)\n";
+  std::size_t id = 0;
+  for (const auto& phone : sip_phones) {
+    for (std::size_t i = 0; i < phone.lines.size(); ++i) {
+      const auto& line = phone.lines[i];
+      if (line.secret.empty())
+        throw UsageError(fmt::format("phone {} line {} (extension {}) runs SIP and needs a "
+                                     "secret to register",
+                                     phone.mac, i + 1, line.extension));
+      const auto ha1 = digest_ha1(line.extension, domain, line.secret);
+      const auto ha1b = digest_ha1(line.extension + "@" + domain, domain, line.secret);
+      subscriber += fmt::format("{}:{}:{}:{}:{}:{}\n", ++id, db_text_escape(line.extension),
+                                db_text_escape(domain), db_text_escape(line.secret), ha1, ha1b);
+    }
+  }
+  return {{"version", version}, {"subscriber", subscriber, 0640}};
 }
 
 }  // namespace cf::config

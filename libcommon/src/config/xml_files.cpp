@@ -128,27 +128,82 @@ GeneratedFile sep_file(const Network& network, const Phone& phone, const firmwar
   }
   // Bare, without model or number: how one phone is stepped to a load (reference 2.1).
   text_child(device, "loadInformation", load.name);
+  // After loadInformation, as in NamoDev's 7942.cnf.xml and waynemerricks' file.
+  if (is_cnu_sip(load))
+    text_child(device, "transportLayerProtocol",
+               network.transport == SipTransport::tcp ? "4" : "2");
   return {"SEP" + phone.mac + ".cnf.xml", serialise(doc)};
 }
 
-GeneratedFile dialplan_file(const Network&, const std::vector<Phone>& phones) {
-  std::set<std::size_t> lengths;
-  for (const auto& phone : phones)
-    for (const auto& line : phone.lines)
-      if (std::all_of(line.extension.begin(), line.extension.end(),
-                      [](unsigned char c) { return std::isdigit(c); }))
-        lengths.insert(line.extension.size());
+const char* to_string(SipTransport transport) noexcept {
+  return transport == SipTransport::tcp ? "tcp" : "udp";
+}
+
+Result<DialPattern> parse_dial_pattern(std::string_view text) {
+  const auto bad = [&](const std::string& why) {
+    return Result<DialPattern>::failure(fmt::format("dial pattern '{}': {}", text, why));
+  };
+  const auto equals = text.rfind('=');
+  if (equals == std::string_view::npos) return bad("expected MATCH=TIMEOUT, e.g. 1...=2");
+  const std::string_view match = text.substr(0, equals);
+  if (match.empty()) return bad("no MATCH before '='");
+  if (match.size() > 32) return bad("MATCH is longer than 32 characters");
+  const bool allowed = std::all_of(match.begin(), match.end(), [](unsigned char c) {
+    return std::isdigit(c) || c == '.' || c == '*' || c == '#' || c == '+' || c == ',';
+  });
+  if (!allowed) return bad("MATCH may hold only digits, '.', '*', '#', '+' and ','");
+  DialPattern pattern{std::string(match), 0};
+  const std::string_view timeout = text.substr(equals + 1);
+  if (timeout.empty() || timeout.size() > 2 ||
+      !std::all_of(timeout.begin(), timeout.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return bad("TIMEOUT must be whole seconds, 0 to 60");
+  pattern.timeout = static_cast<unsigned>(std::stoul(std::string(timeout)));
+  if (pattern.timeout > 60) return bad("TIMEOUT must be whole seconds, 0 to 60");
+  return pattern;
+}
+
+std::string check_dialplan_xml(const std::string& xml) {
+  // Old 7940/7960 loads are said not to read XML files above 8 KB (reference 2.1,
+  // UNCERTAIN); a dial plan never needs more.
+  if (xml.size() > 8192) return fmt::format("it is {} bytes; a dial plan of at most 8192 is read by every load", xml.size());
+  pugi::xml_document doc;
+  const auto parsed = doc.load_buffer(xml.data(), xml.size());
+  if (!parsed) return fmt::format("not well-formed XML at byte {}: {}", parsed.offset, parsed.description());
+  const auto root = doc.document_element();
+  if (std::string_view(root.name()) != "DIALTEMPLATE") return "its root element is not <DIALTEMPLATE>";
+  for (const auto child : root.children()) {
+    if (child.type() != pugi::node_element) continue;
+    if (std::string_view(child.name()) != "TEMPLATE")
+      return fmt::format("<{}> is not a <TEMPLATE>", child.name());
+    if (child.attribute("MATCH").empty()) return "a <TEMPLATE> has no MATCH attribute";
+  }
+  return {};
+}
+
+GeneratedFile dialplan_file(const Network& network, const std::vector<Phone>& phones) {
+  if (!network.dialplan_xml.empty()) return {"dialplan.xml", network.dialplan_xml};
+  std::vector<DialPattern> patterns = network.dial_patterns;
+  if (patterns.empty()) {
+    // First digit and length of each numeric extension, in order.
+    std::set<std::pair<std::size_t, char>> shapes;
+    for (const auto& phone : phones)
+      for (const auto& line : phone.lines)
+        if (std::all_of(line.extension.begin(), line.extension.end(),
+                        [](unsigned char c) { return std::isdigit(c); }))
+          shapes.emplace(line.extension.size(), line.extension.front());
+    for (const auto& [length, first] : shapes)
+      patterns.push_back({first + std::string(length - 1, '.'), 2});
+  }
+  const bool has_catch_all = std::any_of(patterns.begin(), patterns.end(),
+                                         [](const DialPattern& p) { return p.match == "*"; });
+  if (!has_catch_all) patterns.push_back({"*", 5});
   pugi::xml_document doc;
   auto root = doc.append_child("DIALTEMPLATE");
-  // "." is one digit; Timeout 0 dials as soon as an extension's length is reached.
-  for (const auto length : lengths) {
+  for (const auto& pattern : patterns) {
     auto t = root.append_child("TEMPLATE");
-    t.append_attribute("MATCH") = std::string(length, '.').c_str();
-    t.append_attribute("Timeout") = "0";
+    t.append_attribute("MATCH") = pattern.match.c_str();
+    t.append_attribute("Timeout") = pattern.timeout;
   }
-  auto any = root.append_child("TEMPLATE");
-  any.append_attribute("MATCH") = "*";
-  any.append_attribute("Timeout") = "5";
   return {"dialplan.xml", serialise(doc)};
 }
 

@@ -16,6 +16,9 @@
 #include <fmt/format.h>
 
 #include "cf/cli/error.hpp"
+#include "cf/cli/text.hpp"
+#include "cf/firmware/loads_file.hpp"
+#include "cf/firmware/root_lock.hpp"
 #include "cf/firmware/signed_file.hpp"
 
 namespace cf::firmware {
@@ -75,10 +78,17 @@ std::size_t pread_full(int fd, char* data, std::size_t size, std::uint64_t offse
 // a staging file of its own (the bytes so far copied from the twin). A written
 // file's writeback is started when it is done, so the fsyncs before the renames
 // find the data on disk already (see install()).
+// An entry no load can use is only kept if its first bytes show an archive (to
+// be read in turn); otherwise its bytes are counted and dropped, so a flood of
+// junk entries costs no file creation.
 class StagingSink {
  public:
-  StagingSink(fs::path target, const StagedFile* twin) : target_(std::move(target)) {
+  enum class Keep { always, if_archive };
+
+  StagingSink(fs::path target, const StagedFile* twin, Keep keep = Keep::always)
+      : target_(std::move(target)), undecided_(keep == Keep::if_archive) {
     head_.reserve(kSniff);
+    if (undecided_) return;
     if (twin != nullptr) {
       twin_.reset(::open(twin->path.c_str(), O_RDONLY | O_CLOEXEC));
       if (twin_.get() >= 0) {
@@ -94,6 +104,13 @@ class StagingSink {
       const auto take = std::min(size, kSniff - head_.size());
       const auto* bytes = reinterpret_cast<const std::byte*>(data);
       head_.insert(head_.end(), bytes, bytes + take);
+      if (undecided_) {
+        position_ += take;
+        data += take;
+        size -= take;
+        if (head_.size() < kSniff) return;
+        decide();
+      }
     }
     if (twin_.get() >= 0 && !matches_twin(data, size)) diverge();
     if (out_.get() >= 0) write_all(out_.get(), data, size, target_);
@@ -112,17 +129,20 @@ class StagingSink {
 
   std::uint64_t size() const noexcept { return position_; }
   std::span<const std::byte> head() const noexcept { return head_; }
-  // True if the bytes went to a file of their own (false: the twin holds them).
-  bool owns_file() const noexcept { return twin_.get() < 0; }
+  // True if the bytes went to a file of their own (false: the twin holds them, or nobody).
+  bool owns_file() const noexcept { return out_.get() >= 0 || written_; }
 
-  // Closes the entry and says where its bytes are. `durable`: start writing the
-  // file back now (it will be installed; a nested archive will not).
+  // Closes the entry and says where its bytes are (empty: dropped). `durable`:
+  // start writing the file back now (it will be installed; a nested archive will not).
   fs::path finish(bool durable) {
+    if (undecided_) decide();
+    if (dropped_) return {};
     if (twin_.get() >= 0 && position_ != twin_size_) diverge();
     if (twin_.get() >= 0) return twin_path_;
     // A hint only: install() fsyncs each file before it is renamed into place.
     if (durable) (void)::sync_file_range(out_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
     out_.reset();
+    written_ = true;
     return target_;
   }
 
@@ -130,6 +150,18 @@ class StagingSink {
   void open_target() {
     out_.reset(::open(target_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (out_.get() < 0) throw Error(fmt::format("{}: {}", target_.string(), errno_text(errno)));
+  }
+
+  // Keep::if_archive, once the head is known: an archive gets a file (the head
+  // first), anything else is dropped.
+  void decide() {
+    undecided_ = false;
+    if (sniff_container(head_) == ContainerKind::none) {
+      dropped_ = true;
+      return;
+    }
+    open_target();
+    write_all(out_.get(), reinterpret_cast<const char*>(head_.data()), head_.size(), target_);
   }
 
   bool matches_twin(const char* data, std::size_t size) {
@@ -165,6 +197,9 @@ class StagingSink {
   fs::path twin_path_;
   std::uint64_t twin_size_ = 0;
   std::uint64_t position_ = 0;
+  bool undecided_ = false;
+  bool dropped_ = false;
+  bool written_ = false;
   std::vector<std::byte> head_;
   std::vector<char> compare_;
 };
@@ -246,6 +281,17 @@ std::string StagedFile::origin() const {
   return text;
 }
 
+std::optional<std::string> name_problem(std::string_view name) {
+  if (name.empty()) return "empty name";
+  for (const char c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "control character in the name";
+  if (name == "." || name == "..") return "'..' in the path";
+  if (name.find_first_of("/\\") != std::string_view::npos) return "a '/' or '\\' in the name";
+  return std::nullopt;
+}
+
+bool may_be_installed(std::string_view name) { return is_component_name(name) || name == "OS79XX.TXT"; }
+
 Result<std::string> member_base_name(std::string_view member) {
   using R = Result<std::string>;
   if (member.empty()) return R::failure("empty name");
@@ -265,6 +311,7 @@ Result<std::string> member_base_name(std::string_view member) {
     start = end + 1;
   }
   if (base.empty() || base == ".") return R::failure("no file name after the last '/'");
+  if (auto problem = name_problem(base)) return R::failure(*problem);
   return std::string(base);
 }
 
@@ -314,38 +361,62 @@ void Extractor::add(const fs::path& input) {
 
 const StagedFile* Extractor::twin_of(const std::string& name, std::optional<std::uint64_t> size) const {
   if (!size) return nullptr;
-  const auto it = by_name_.find(name);
-  if (it == by_name_.end()) return nullptr;
-  for (auto index = it->second.rbegin(); index != it->second.rend(); ++index)
-    if (files_[*index].size == *size) return &files_[*index];
-  return nullptr;
+  const auto it = twins_.find({name, *size});
+  return it == twins_.end() ? nullptr : &files_[it->second];
 }
 
 void Extractor::keep(StagedFile file) {
-  by_name_[file.name].push_back(files_.size());
+  // Every input kind ends here: a name that could not land in a root never gets a StagedFile.
+  if (auto problem = name_problem(file.name))
+    throw VerificationError(fmt::format("{}: refused: {}", printable(file.origin()), *problem));
+  if (!file.path.empty()) twins_[{file.name, file.size}] = files_.size();
   files_.push_back(std::move(file));
+}
+
+void Extractor::count_entry(const std::string& where) {
+  if (++entries_ > limits_.max_entries)
+    throw VerificationError(fmt::format("{}: refused: more than --max-entries ({}) entries in total", where,
+                                        limits_.max_entries));
 }
 
 void Extractor::add_directory(const fs::path& dir, const std::string& input) {
   std::error_code ec;
   std::vector<fs::path> entries;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) entries.push_back(entry.path());
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    // fwunpack's own lock and staging folders, when a root is read as an input.
+    if (is_fwunpack_private_name(entry.path().filename().string())) continue;
+    count_entry(fmt::format("{}: entry '{}'", input, printable(entry.path().filename().string())));
+    entries.push_back(entry.path());
+  }
   if (ec) throw Error(fmt::format("{}: {}", dir.string(), ec.message()));
   std::sort(entries.begin(), entries.end());
   std::vector<char> buffer(kBlock);
   for (const auto& path : entries) {
     const auto name = path.filename().string();
-    if (name.starts_with(".fwunpack-") || !fs::is_regular_file(fs::symlink_status(path, ec))) continue;
-    // A folder of downloads holds archives: unpack those, copy loose load files.
-    if (sniff_container(read_head(path)) != ContainerKind::none) {
-      add(path);
-      continue;
-    }
-    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    // O_NONBLOCK: a FIFO put here must not hang the run; it is skipped below like
+    // any other file that is not regular (symbolic links are not followed).
+    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (in.get() < 0 && errno == ELOOP) continue;
     if (in.get() < 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
     struct stat st {};
     if (::fstat(in.get(), &st) != 0) throw Error(fmt::format("{}: {}", path.string(), errno_text(errno)));
-    StagingSink sink(next_staging_path(), twin_of(name, static_cast<std::uint64_t>(st.st_size)));
+    if (!S_ISREG(st.st_mode)) continue;
+    if (auto problem = name_problem(name))
+      throw VerificationError(fmt::format("{}: entry '{}': refused: {}", input, printable(name), *problem));
+    std::vector<std::byte> head(kSniff);
+    const auto got = pread_full(in.get(), reinterpret_cast<char*>(head.data()), head.size(), 0, path);
+    head.resize(got);
+    // A folder of downloads holds archives: unpack those, copy loose load files.
+    if (sniff_container(head) != ContainerKind::none) {
+      add(path);
+      continue;
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (!may_be_installed(name)) {  // a readme: listed, never installed, so never copied
+      keep(StagedFile{name, input, {name}, {}, size});
+      continue;
+    }
+    StagingSink sink(next_staging_path(), twin_of(name, size));
     while (true) {
       const auto n = ::read(in.get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
@@ -356,10 +427,10 @@ void Extractor::add_directory(const fs::path& dir, const std::string& input) {
                                             limits_.max_bytes));
       sink.append(buffer.data(), static_cast<std::size_t>(n));
     }
-    const auto size = sink.size();
+    const auto read = sink.size();
     auto staged_path = sink.finish(true);
-    staged_bytes_ += size;
-    keep(StagedFile{name, input, {name}, std::move(staged_path), size});
+    staged_bytes_ += read;
+    keep(StagedFile{name, input, {name}, std::move(staged_path), read});
   }
 }
 
@@ -368,7 +439,7 @@ void Extractor::read_container(const fs::path& file, std::uint64_t offset, Conte
   const auto where = [&](std::string_view member) {
     std::string text = context.input;
     for (std::size_t i = 0; i < members.size(); ++i) text += (i == 0 ? ": " : " > ") + members[i];
-    if (!member.empty()) text += (members.empty() ? ": entry '" : " > entry '") + std::string(member) + "'";
+    if (!member.empty()) text += (members.empty() ? ": entry '" : " > entry '") + printable(member) + "'";
     return text;
   };
   if (depth > limits_.max_depth)
@@ -415,16 +486,17 @@ void Extractor::read_container(const fs::path& file, std::uint64_t offset, Conte
                                           archive_error_string(a) ? archive_error_string(a) : "read error"));
     const char* raw_name = archive_entry_pathname(entry);
     const std::string member = raw_name ? raw_name : "";
+    count_entry(where(member));
     const auto type = archive_entry_filetype(entry);
     if (type == AE_IFDIR) continue;
     if (type == AE_IFLNK) {
       const char* target = archive_entry_symlink(entry);
       throw VerificationError(fmt::format("{}: refused: symbolic link (-> {})", where(member),
-                                          target ? target : "?"));
+                                          target ? printable(target) : "?"));
     }
     if (archive_entry_hardlink(entry) != nullptr)
       throw VerificationError(fmt::format("{}: refused: hard link (-> {})", where(member),
-                                          archive_entry_hardlink(entry)));
+                                          printable(archive_entry_hardlink(entry))));
     if (type != AE_IFREG)
       throw VerificationError(
           fmt::format("{}: refused: not a regular file (device, fifo or socket)", where(member)));
@@ -440,7 +512,9 @@ void Extractor::read_container(const fs::path& file, std::uint64_t offset, Conte
 
     std::optional<std::uint64_t> declared;
     if (archive_entry_size_is_set(entry)) declared = static_cast<std::uint64_t>(archive_entry_size(entry));
-    StagingSink sink(next_staging_path(), twin_of(*base, declared));
+    const bool installable = may_be_installed(*base);
+    StagingSink sink(next_staging_path(), installable ? twin_of(*base, declared) : nullptr,
+                     installable ? StagingSink::Keep::always : StagingSink::Keep::if_archive);
     // Holes count as the bytes they expand to (a sparse entry's trailing hole is
     // reported by no block: it runs to the declared size).
     const auto grow_to = [&](std::uint64_t at, std::size_t length) {

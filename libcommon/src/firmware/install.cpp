@@ -1,6 +1,7 @@
 #include "cf/firmware/install.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -41,18 +43,23 @@ std::vector<std::string> components_of(const fs::path& path) {
   }
 }
 
-}  // namespace
-
-StagingDir::StagingDir(const fs::path& parent) {
-  std::string pattern = (parent / ".fwunpack-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw Error(fmt::format("cannot make a staging directory in {}: {}", parent.string(), errno_text()));
-  path_ = pattern;
+// A hash of a (small) file's bytes, to bucket term files before comparing them.
+std::size_t content_digest(const fs::path& path) {
+  try {
+    const MappedFile file(path);
+    const auto bytes = file.bytes();
+    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const Error&) {
+    return 0;
+  }
 }
 
-StagingDir::~StagingDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
+}  // namespace
+
+void report_lines(const cli::Diagnostics& diagnostics, cli::Severity severity, const std::vector<std::string>& lines,
+                  std::size_t limit) {
+  for (std::size_t i = 0; i < lines.size() && i < limit; ++i) diagnostics.print(severity, lines[i]);
+  if (lines.size() > limit) diagnostics.print(severity, fmt::format("... and {} more like these", lines.size() - limit));
 }
 
 bool same_content(const fs::path& a, const fs::path& b) {
@@ -100,13 +107,29 @@ bool LoadPlan::complete() const {
 LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root, bool force,
                     const cli::Diagnostics& diagnostics) {
   LoadPlan plan;
-  std::map<std::string, std::vector<const StagedFile*>> term_candidates;
+  const auto catalog = ModelCatalog::load_default();
+  // Term files of one name, one per distinct content: (size, hash) finds the
+  // candidates that may be equal, so each new file is compared with few.
+  struct TermVariants {
+    std::vector<const StagedFile*> files;
+    std::map<std::pair<std::uint64_t, std::size_t>, std::vector<const StagedFile*>> by_digest;
+  };
+  std::map<std::string, TermVariants> term_candidates;
   std::vector<std::string> conflicts;
   for (const auto& file : staged) {
+    if (file.path.empty() || !may_be_installed(file.name)) {  // no load can list it: never compared
+      plan.files.emplace(file.name, &file);
+      plan.ignored.insert(file.name);
+      continue;
+    }
     if (is_recovery_loads_name(file.name)) {
-      auto& list = term_candidates[file.name];
-      if (std::none_of(list.begin(), list.end(), [&](const StagedFile* f) { return same_content(f->path, file.path); }))
-        list.push_back(&file);
+      auto& variants = term_candidates[file.name];
+      auto& same_digest = variants.by_digest[{file.size, content_digest(file.path)}];
+      if (std::none_of(same_digest.begin(), same_digest.end(),
+                       [&](const StagedFile* f) { return same_content(f->path, file.path); })) {
+        same_digest.push_back(&file);
+        variants.files.push_back(&file);
+      }
       continue;
     }
     auto [it, inserted] = plan.files.emplace(file.name, &file);
@@ -120,45 +143,57 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
     it->second = &file;
   }
   if (!conflicts.empty()) {
-    for (const auto& text : conflicts) diagnostics.error(text);
+    report_lines(diagnostics, cli::Severity::error, conflicts);
     throw Error(fmt::format("the inputs disagree on {} file(s); nothing was installed (--force takes the later one)",
                             conflicts.size()));
   }
 
   const FileLookup lookup = [&plan, &root](std::string_view name) -> std::optional<fs::path> {
-    if (auto it = plan.files.find(std::string(name)); it != plan.files.end()) return it->second->path;
+    if (auto it = plan.files.find(std::string(name)); it != plan.files.end())
+      return it->second->path.empty() ? std::nullopt : std::optional<fs::path>(it->second->path);
     if (root.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
     std::error_code ec;
     auto path = root / std::string(name);
     if (fs::exists(fs::symlink_status(path, ec))) return path;
     return std::nullopt;
   };
+  const auto known = [&](const std::string& file) {
+    const auto name = parse_load_name(file, catalog);
+    if (!name) plan.skipped.push_back({file, name.error()});
+    return name.ok();
+  };
 
-  std::vector<std::string> listed;
+  std::set<std::string> listed;
   for (const auto& [name, file] : plan.files) {
-    if (!name.ends_with(".loads")) continue;
+    if (!name.ends_with(".loads") || plan.ignored.contains(name) || !known(name)) continue;
     auto check = check_load(lookup, name);
-    listed.insert(listed.end(), check.files.begin(), check.files.end());
+    listed.insert(check.files.begin(), check.files.end());
     plan.loads.push_back(std::move(check));
   }
 
   // Recovery loads: of several term files under one name, the one that lists the
   // components of the newest load in this run (ref 1.4; tests/fixtures/README.md).
-  const auto catalog = ModelCatalog::load_default();
-  for (auto& [name, candidates] : term_candidates) {
+  std::map<std::vector<std::string>, std::pair<const LoadCheck*, Version>> newest_by_components;
+  for (const auto& load : plan.loads) {
+    const auto parsed = parse_load_name(load.load, catalog);  // known(): it parses
+    std::vector<std::string> components(load.files.begin() + 1, load.files.end());
+    auto [it, inserted] = newest_by_components.try_emplace(std::move(components), &load, parsed->version);
+    if (!inserted && parsed->version > it->second.second) it->second = {&load, parsed->version};
+  }
+  for (auto& [name, variants] : term_candidates) {
+    if (!known(name)) {
+      plan.files.emplace(name, variants.files.back());
+      continue;
+    }
+    const auto& candidates = variants.files;
     const StagedFile* best = candidates.back();
     const LoadCheck* best_load = nullptr;
-    std::optional<Version> best_version;
     for (const auto* candidate : candidates) {
-      const auto components = components_of(candidate->path);
-      for (const auto& load : plan.loads) {
-        if (std::vector<std::string>(load.files.begin() + 1, load.files.end()) != components) continue;
-        const auto parsed = parse_load_name(load.load, catalog);
-        if (!best_load || (parsed && (!best_version || parsed->version > *best_version))) {
-          best = candidate;
-          best_load = &load;
-          if (parsed) best_version = parsed->version;
-        }
+      const auto it = newest_by_components.find(components_of(candidate->path));
+      if (it == newest_by_components.end()) continue;
+      if (!best_load || it->second.second > parse_load_name(best_load->load, catalog)->version) {
+        best = candidate;
+        best_load = it->second.first;
       }
     }
     if (candidates.size() > 1)
@@ -167,15 +202,16 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
     plan.files[name] = best;
     auto check = check_load(lookup, name);
     if (best_load) plan.recovery_points_to[check.load] = best_load->load;
+    listed.insert(check.files.begin(), check.files.end());
     plan.recovery.push_back(std::move(check));
   }
 
   for (const auto& [name, file] : plan.files) {
-    if (name.ends_with(".loads") || std::find(listed.begin(), listed.end(), name) != listed.end()) continue;
+    if (listed.contains(name)) continue;
     if (name == "OS79XX.TXT")
-      plan.extras.push_back(name);
+      plan.extras.insert(name);
     else
-      plan.ignored.push_back(name);
+      plan.ignored.insert(name);
   }
   return plan;
 }
@@ -199,6 +235,30 @@ std::vector<std::string> describe_problems(const LoadPlan& plan) {
   return out;
 }
 
+bool rename_no_replace(const fs::path& from, const fs::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST) return false;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    throw Error(fmt::format("rename {} to {}: {}", from.string(), to.string(), errno_text()));
+  // No RENAME_NOREPLACE here (some network and FUSE filesystems): link() fails
+  // on an existing name just the same.
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    if (::unlink(from.c_str()) != 0)
+      throw Error(fmt::format("unlink {}: {}", from.string(), errno_text()));
+    return true;
+  }
+  if (errno == EEXIST) return false;
+  if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
+    throw Error(fmt::format("link {} to {}: {}", from.string(), to.string(), errno_text()));
+  // No hard links either (vfat): the caller's root lock is all that stands
+  // between this check and the rename.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(to, ec))) return false;
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    throw Error(fmt::format("rename {} to {}: {}", from.string(), to.string(), errno_text()));
+  return true;
+}
+
 InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
                        const cli::Diagnostics& diagnostics) {
   // Components, then application .loads, then recovery .loads, then OS79XX.TXT.
@@ -209,7 +269,7 @@ InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
   };
   std::vector<std::string> order;
   for (const auto& [name, file] : plan.files)
-    if (std::find(plan.ignored.begin(), plan.ignored.end(), name) == plan.ignored.end()) order.push_back(name);
+    if (!plan.ignored.contains(name)) order.push_back(name);
   std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
 
   InstallSummary summary;
@@ -237,17 +297,38 @@ InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
     }
   }
   if (!conflicts.empty()) {
-    for (const auto& text : conflicts) diagnostics.error(text);
+    report_lines(diagnostics, cli::Severity::error, conflicts);
     throw Error(fmt::format("{} file(s) in {} would change; nothing was installed (--force replaces them)",
                             conflicts.size(), root.string()));
   }
   // Each file's writeback was started when it was staged (archive.cpp), so these
   // mostly wait for the journal commit and the disk flush.
   for (const auto& name : to_rename) fsync_path(plan.files.at(name)->path, false);
+  // Without --force every rename here makes a name that did not exist, so undoing
+  // them restores the root exactly.
+  const auto take_back = [&]() {
+    for (auto it = summary.installed.rbegin(); it != summary.installed.rend(); ++it)
+      if (!rename_no_replace(root / *it, plan.files.at(*it)->path))
+        diagnostics.warning(fmt::format("{}: could not be taken back", (root / *it).string()));
+    fsync_path(root, true);
+  };
   for (const auto& name : to_rename) {
     const auto source = plan.files.at(name)->path;
-    if (::rename(source.c_str(), (root / name).c_str()) != 0)
-      throw Error(fmt::format("rename {} to {}: {}", source.string(), (root / name).string(), errno_text()));
+    const auto target = root / name;
+    if (force) {
+      if (::rename(source.c_str(), target.c_str()) != 0)
+        throw Error(fmt::format("rename {} to {}: {}", source.string(), target.string(), errno_text()));
+    } else if (!rename_no_replace(source, target)) {
+      if (same_content(source, target)) {
+        summary.unchanged.push_back(name);
+        continue;
+      }
+      take_back();
+      throw Error(fmt::format("{} appeared while installing, with other bytes than in {} (is something other "
+                              "than fwunpack writing to {}?); the {} file(s) this run had renamed were taken back, "
+                              "nothing was installed",
+                              target.string(), plan.files.at(name)->origin(), root.string(), summary.installed.size()));
+    }
     summary.installed.push_back(name);
   }
   fsync_path(root, true);

@@ -1,6 +1,7 @@
 #include "cf/firmware/loads_file.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "cf/firmware/signed_file.hpp"
 
@@ -36,6 +37,7 @@ Result<std::vector<std::string>> parse_loads_file(std::span<const std::byte> fil
   const auto payload = file.subspan(header ? *header : 0);
   const std::string_view text(reinterpret_cast<const char*>(payload.data()), payload.size());
   std::vector<std::string> names;
+  std::unordered_set<std::string_view> seen;  // views into `file`: O(1) duplicate checks
   std::size_t i = 0;
   while (i < text.size()) {
     if (!is_token_char(text[i])) {
@@ -45,8 +47,7 @@ Result<std::vector<std::string>> parse_loads_file(std::span<const std::byte> fil
     std::size_t j = i;
     while (j < text.size() && is_token_char(text[j])) ++j;
     const auto token = text.substr(i, j - i);
-    if (is_component_name(token) && std::find(names.begin(), names.end(), token) == names.end())
-      names.emplace_back(token);
+    if (is_component_name(token) && seen.insert(token).second) names.emplace_back(token);
     i = j;
   }
   if (names.empty())

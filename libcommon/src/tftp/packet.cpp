@@ -60,6 +60,12 @@ ParseResult parse_request(Opcode opcode, std::span<const std::byte> bytes) {
     return fail(ErrorCode::illegal_operation, "unknown mode '" + *mode + "'");
   }
   while (at < bytes.size()) {
+    // Some old phone images end the request with an extra NUL after the mode
+    // (an empty trailing option), and some stacks pad short frames with
+    // zeros: NULs up to the end are padding, not an option without a value.
+    const auto rest = bytes.subspan(at);
+    if (std::all_of(rest.begin(), rest.end(), [](std::byte b) { return b == std::byte{0}; }))
+      break;
     auto name = read_string(bytes, at);
     if (!name) {
       request.options_error = "option name is not NUL-terminated";

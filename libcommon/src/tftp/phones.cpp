@@ -57,11 +57,42 @@ bool is_quiet_probe(std::string_view file) {
   return to_lower(base_name(file)) == "itlfile.tlv" || mac_from_request(file).has_value();
 }
 
-PhoneState* PhoneTracker::state_for(net::Ipv4 client) {
+// The phone for `client`, marked most recently seen; phones idle longer than
+// max_idle, then the least recently seen beyond max_phones, are forgotten.
+PhoneState* PhoneTracker::state_for(net::Ipv4 client, TimePoint now) {
+  if (settings_.max_phones == 0) return nullptr;
+  latest_ = std::max(latest_, now);
   auto it = phones_.find(client);
-  if (it != phones_.end()) return &it->second;
-  if (phones_.size() >= settings_.max_phones) return nullptr;
-  return &phones_[client];
+  if (it != phones_.end()) {
+    it->second.last_seen = latest_;
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
+    return &it->second;
+  }
+  while (!recency_.empty() && latest_ - phones_.at(recency_.back()).last_seen > settings_.max_idle)
+    forget(recency_.back());
+  while (phones_.size() >= settings_.max_phones) forget(recency_.back());
+  recency_.push_front(client);
+  auto& state = phones_[client];
+  state.last_seen = latest_;
+  state.recency = recency_.begin();
+  return &state;
+}
+
+void PhoneTracker::forget(net::Ipv4 client) {
+  auto it = phones_.find(client);
+  if (it == phones_.end()) return;
+  tracked_names_ -= it->second.requests.size();
+  recency_.erase(it->second.recency);
+  phones_.erase(it);
+}
+
+void PhoneTracker::forget_oldest_name(PhoneState& state) {
+  auto oldest = state.requests.begin();
+  for (auto it = state.requests.begin(); it != state.requests.end(); ++it)
+    if (it->second.times.back() < oldest->second.times.back()) oldest = it;
+  if (oldest == state.requests.end()) return;
+  state.requests.erase(oldest);
+  --tracked_names_;
 }
 
 const PhoneState* PhoneTracker::phone(net::Ipv4 client) const {
@@ -77,23 +108,34 @@ std::string PhoneTracker::mac_of(net::Ipv4 client) const {
 std::vector<PhoneEvent> PhoneTracker::on_request(net::Ipv4 client, std::string_view file,
                                                  TimePoint now) {
   std::vector<PhoneEvent> events;
-  auto* state = state_for(client);
+  auto* state = state_for(client, now);
   if (!state) return events;
   if (auto mac = mac_from_request(file)) state->mac = *mac;
-  const auto key = to_lower(base_name(file));
-  if (state->requests.size() >= settings_.max_files_per_phone && !state->requests.contains(key))
-    return events;
-  auto& times = state->requests[key];
+  const auto base = base_name(file);
+  if (base.size() > settings_.max_name_length || settings_.max_files_per_phone == 0) return events;
+  const auto key = to_lower(base);
+  auto entry = state->requests.find(key);
+  if (entry == state->requests.end()) {
+    if (state->requests.size() >= settings_.max_files_per_phone) forget_oldest_name(*state);
+    while (tracked_names_ >= settings_.max_tracked_names && recency_.size() > 1)
+      forget(recency_.back());  // never the current phone: it is at the front
+    if (tracked_names_ >= settings_.max_tracked_names) forget_oldest_name(*state);
+    entry = state->requests.emplace(key, RecentRequests{}).first;
+    ++tracked_names_;
+  }
+  auto& times = entry->second.times;
+  std::erase_if(times, [&](TimePoint t) { return now - t > settings_.loop_window; });
+  if (settings_.loop_count > 0 && times.size() >= settings_.loop_count)
+    times.erase(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() + 1 -
+                                                                          settings_.loop_count));
   times.push_back(now);
-  while (!times.empty() && now - times.front() > settings_.loop_window) times.pop_front();
-  while (times.size() > settings_.loop_count) times.pop_front();
   if (settings_.loop_count > 0 && times.size() >= settings_.loop_count) {
     // Reported once per window, not on every further fetch.
-    auto reported = state->loop_reported.find(key);
-    if (reported == state->loop_reported.end() || now - reported->second > settings_.loop_window) {
-      state->loop_reported[key] = now;
-      events.push_back({"loop-suspected", state->mac, state->model, std::string(base_name(file)),
-                        {}, static_cast<unsigned>(times.size()), {}, {}});
+    auto& reported = entry->second.loop_reported;
+    if (!reported || now - *reported > settings_.loop_window) {
+      reported = now;
+      events.push_back({"loop-suspected", state->mac, state->model, std::string(base), {},
+                        static_cast<unsigned>(times.size()), {}, {}});
     }
   }
   return events;
@@ -118,9 +160,10 @@ std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_
                                                   const FileIdentity& identity,
                                                   const std::vector<std::string>* components) {
   std::vector<PhoneEvent> events;
-  auto* state = state_for(client);
+  auto* state = state_for(client, latest_);
   if (!state) return events;
   const auto base = base_name(file);
+  if (base.size() > settings_.max_name_length) return events;
   const auto key = to_lower(base);
   if (state->completed.size() < settings_.max_files_per_phone || state->completed.contains(key)) {
     auto& done = state->completed[key];
@@ -132,7 +175,10 @@ std::vector<PhoneEvent> PhoneTracker::on_complete(net::Ipv4 client, std::string_
     event.identity = identity;
     events.push_back(std::move(event));
   }
-  if (ends_with(key, ".loads") && components) {
+  if (ends_with(key, ".loads") && components &&
+      components->size() <= settings_.max_files_per_phone &&
+      (state->pending_loads.size() < settings_.max_pending_loads ||
+       state->pending_loads.contains(std::string(base.substr(0, base.size() - 6))))) {
     const auto load = std::string(base.substr(0, base.size() - 6));
     if (catalog_) {
       if (auto parsed = firmware::parse_load_name(load, *catalog_)) state->model = parsed->family;

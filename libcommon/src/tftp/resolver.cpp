@@ -1,9 +1,7 @@
 #include "cf/tftp/resolver.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,6 +79,7 @@ Resolver::Step Resolver::open_beneath(int root_fd, const std::string& path, int 
     return Step::missing;  // caller retries with the walk
   }
   if (error == ENOENT || error == ENOTDIR) return Step::missing;
+  if (error == EMFILE || error == ENFILE) return Step::exhausted;
   reason = (error == EXDEV || error == ELOOP) ? "path leaves the root" : std::strerror(error);
   return Step::refused;
 }
@@ -103,6 +102,7 @@ Resolver::Step Resolver::open_walk(int root_fd, const std::vector<std::string>& 
         return Step::refused;
       }
       if (error == ENOENT || error == ENOTDIR) return Step::missing;
+      if (error == EMFILE || error == ENFILE) return Step::exhausted;
       reason = error == ELOOP ? "symbolic links are not followed" : std::strerror(error);
       return Step::refused;
     }
@@ -125,36 +125,23 @@ Resolver::Step Resolver::open_in_root(int root_fd, const std::vector<std::string
   return open_walk(root_fd, parts, flags, out, reason);
 }
 
-// Finds, component by component, the entry each part names ignoring case.
-// Every directory listed is itself opened beneath the root.
+// Finds, component by component, the entry each part names ignoring case,
+// from the cached folded names of each directory (no directory read unless
+// it changed). Every directory is itself opened beneath the root.
 std::optional<std::vector<std::string>> Resolver::fold_case(
     int root_fd, const std::vector<std::string>& parts, std::string& reason,
     bool& refused) const {
   std::vector<std::string> found;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     net::UniqueFd dir;
-    if (i == 0) {
-      dir.reset(::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    } else {
+    if (i > 0) {
       const auto step = open_in_root(root_fd, found, O_RDONLY | O_DIRECTORY, dir, reason);
-      if (step == Step::refused) refused = true;
+      if (step == Step::refused || step == Step::exhausted) refused = true;
       if (step != Step::found) return std::nullopt;
     }
-    if (!dir) return std::nullopt;
-    DIR* listing = ::fdopendir(dir.get());
-    if (!listing) return std::nullopt;
-    (void)dir.release();  // closedir closes it
-    std::optional<std::string> match;
-    while (const dirent* entry = ::readdir(listing)) {
-      const std::string_view name(entry->d_name);
-      if (name == "." || name == "..") continue;
-      if (name == parts[i]) {
-        match = std::string(name);
-        break;
-      }
-      if (!match && ::strcasecmp(entry->d_name, parts[i].c_str()) == 0) match = std::string(name);
-    }
-    ::closedir(listing);
+    const auto* names = folded_.names_of(i == 0 ? root_fd : dir.get());
+    if (!names) return std::nullopt;
+    auto match = names->find(parts[i]);
     if (!match) return std::nullopt;
     found.push_back(std::move(*match));
   }
@@ -185,6 +172,11 @@ ResolveResult Resolver::open(std::string_view request_name) const {
       } else if (refused) {
         step = Step::refused;
       }
+    }
+    if (step == Step::exhausted) {
+      result.error = ResolveError::out_of_descriptors;
+      result.reason = "out of file descriptors";
+      return result;
     }
     if (step == Step::refused) {
       result.error = ResolveError::access_violation;

@@ -53,6 +53,18 @@ bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+constexpr std::string_view kUploadTempPrefix = ".cisco-tftpd.";
+
+// Longer request names are refused before any lookup or tracking: no file a
+// phone fetches comes near it, and it bounds what one request costs.
+constexpr std::size_t kMaxRequestName = 512;
+
+// Text from the wire kept in an event: JSON escapes it, this bounds it, so one
+// request writes at most a few hundred bytes to the log.
+std::string clip(std::string_view text, std::size_t limit = 200) {
+  return std::string(text.substr(0, limit));
+}
+
 // size, mtime_ns, inode: which version of a file was served (man page, EVENTS).
 void add_identity(json& event, const FileIdentity& identity) {
   event["size"] = identity.size;
@@ -75,37 +87,24 @@ bool read_fully(int fd, std::byte* out, std::size_t length, std::uint64_t offset
   return true;
 }
 
-// Size of the file after netascii conversion (RFC 764: LF -> CR LF, CR -> CR NUL).
-std::uint64_t netascii_size(int fd, std::uint64_t size) {
-  std::vector<std::byte> chunk(64 * 1024);
-  std::uint64_t extra = 0;
-  for (std::uint64_t offset = 0; offset < size;) {
-    const auto n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i)
-      if (chunk[static_cast<std::size_t>(i)] == std::byte{'\n'} ||
-          chunk[static_cast<std::size_t>(i)] == std::byte{'\r'})
-        ++extra;
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return size + extra;
-}
-
-// Fills out[0..blksize) with the next netascii bytes; returns how many.
-std::size_t convert_netascii(int fd, std::uint64_t& source, int& pending,
-                             std::vector<std::byte>& staging, std::byte* out,
-                             std::size_t blksize) {
+// Fills out[0..blksize) with the next netascii bytes (RFC 764: LF -> CR LF,
+// CR -> CR NUL) of the first `size` bytes of the file; returns how many, or
+// nullopt if the file ends before `size` (it was truncated while being sent).
+// Bounded work per block: the converted size is never computed up front.
+std::optional<std::size_t> convert_netascii(int fd, std::uint64_t size, std::uint64_t& source,
+                                            int& pending, std::vector<std::byte>& staging,
+                                            std::byte* out, std::size_t blksize) {
   std::size_t length = 0;
   if (pending >= 0) {
     out[length++] = static_cast<std::byte>(pending);
     pending = -1;
   }
-  while (length < blksize) {
-    const auto n = ::pread(fd, staging.data(), std::min(staging.size(), blksize - length),
+  while (length < blksize && source < size) {
+    const auto want = std::min<std::uint64_t>({staging.size(), blksize - length, size - source});
+    const auto n = ::pread(fd, staging.data(), static_cast<std::size_t>(want),
                            static_cast<off_t>(source));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) return std::nullopt;
     std::size_t used = 0;
     for (; used < static_cast<std::size_t>(n) && length < blksize; ++used) {
       const auto c = staging[used];
@@ -125,7 +124,25 @@ std::size_t convert_netascii(int fd, std::uint64_t& source, int& pending,
   return length;
 }
 
+// Whether the process is out of file descriptors (EMFILE/ENFILE), as opposed
+// to, say, every port of --port-range being taken.
+bool out_of_descriptors(int any_fd) {
+  const int probe = ::fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
+  if (probe >= 0) {
+    ::close(probe);
+    return false;
+  }
+  return errno == EMFILE || errno == ENFILE;
+}
+
 }  // namespace
+
+std::size_t transfers_for_fd_limit(std::uint64_t fd_limit, std::size_t roots) {
+  constexpr std::uint64_t kFdsPerTransfer = 2;
+  const std::uint64_t reserved = 32 + roots;
+  return fd_limit > reserved ? static_cast<std::size_t>((fd_limit - reserved) / kFdsPerTransfer)
+                             : 0;
+}
 
 Server::Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogSink log,
                const firmware::ModelCatalog* catalog)
@@ -194,7 +211,7 @@ void Server::emit_phone_events(const net::SocketAddress& client,
       event["mtime_ns_max"] = newest;
     }
     std::string line = fmt::format("{} {}{}: {}", client.to_string(), e.event,
-                                   e.mac.empty() ? "" : " SEP" + e.mac, e.file);
+                                   e.mac.empty() ? "" : " SEP" + e.mac, printable(e.file));
     if (e.count) line += fmt::format(" ({} fetches)", e.count);
     emit(std::move(event), false, line);
   }
@@ -233,6 +250,11 @@ void Server::handle_request(const net::Received& from, std::span<const std::byte
     local = from.destination;
   else if (from.local)
     local = from.local;
+  if (request->filename.size() > kMaxRequestName) {
+    refuse(from.peer, request, ErrorCode::access_violation, "file name too long",
+           "access-violation", false);
+    return;
+  }
   emit_phone_events(from.peer, tracker_.on_request(from.peer.address, request->filename,
                                                    loop_.clock().now()));
   // A repeated request from the same client port (its first answer was lost,
@@ -244,12 +266,14 @@ void Server::handle_request(const net::Received& from, std::span<const std::byte
     refuse(from.peer, request, ErrorCode::not_defined, "server shutting down", "busy", false);
     return;
   }
-  if (transfers_.size() >= config_.max_transfers) {
+  if (transfers_.size() >= config_.max_transfers && !reclaim_unanswered()) {
     refuse(from.peer, request, ErrorCode::not_defined, "too many transfers, try again", "busy",
            false);
     return;
   }
-  if (per_client_[from.peer.address] >= config_.max_per_client) {
+  // find, not []: a refused client must leave no entry behind.
+  if (const auto count = per_client_.find(from.peer.address);
+      count != per_client_.end() && count->second >= config_.max_per_client) {
     refuse(from.peer, request, ErrorCode::not_defined, "too many transfers from this client",
            "busy", false);
     return;
@@ -260,24 +284,42 @@ void Server::handle_request(const net::Received& from, std::span<const std::byte
     start_write(from.peer, local, *request);
 }
 
+// When --max-transfers is full, the oldest transfer the client never answered
+// gives its slot to the new request (issue 13 item 3): requests from spoofed
+// or vanished sources cannot lock real phones out.
+bool Server::reclaim_unanswered() {
+  if (unanswered_.empty()) return false;
+  const auto id = *unanswered_.begin();
+  const auto it = transfers_.find(id);
+  if (it == transfers_.end()) {
+    unanswered_.erase(unanswered_.begin());
+    return false;
+  }
+  encode_error(send_buffer_, ErrorCode::not_defined, "no answer; transfer dropped for a new one");
+  (void)net::send_to(it->second->socket.get(), it->second->client, send_buffer_);
+  finish(id, "reclaimed", "never answered while the server was full");
+  return transfers_.size() < config_.max_transfers;
+}
+
 void Server::refuse(const net::SocketAddress& client, const Request* request, ErrorCode code,
                     const std::string& message, const std::string& result, bool quiet) {
   encode_error(send_buffer_, code, message);
   // Sent from the listening socket: no transfer (and no new TID) exists yet.
   (void)net::send_to(listen_fd_ ? listen_fd_.get() : -1, client, send_buffer_);
   json event = {{"event", "transfer"}, {"client", client.to_string()}, {"result", result},
-                {"error", message}, {"bytes", 0}, {"ms", 0}};
+                {"error", clip(message)}, {"bytes", 0}, {"ms", 0}};
   std::string what = "request";
   if (request) {
-    event["file"] = request->filename;
+    event["file"] = clip(request->filename, kMaxRequestName);
+    if (request->filename.size() > kMaxRequestName) event["file_bytes"] = request->filename.size();
     event["direction"] = request->opcode == Opcode::rrq ? "read" : "write";
     what = fmt::format("{} {}", request->opcode == Opcode::rrq ? "read" : "write",
-                       request->filename);
+                       printable(request->filename));
   }
   const auto mac = tracker_.mac_of(client.address);
   if (!mac.empty()) event["mac"] = mac;
   emit(std::move(event), quiet,
-       fmt::format("{} {}: {} ({})", client.to_string(), what, result, message));
+       fmt::format("{} {}: {} ({})", client.to_string(), what, result, printable(message)));
 }
 
 net::UniqueFd Server::open_transfer_socket(std::optional<net::Ipv4> local) {
@@ -310,6 +352,7 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
   auto* raw = t.get();
   const auto id = t->id;
   ++per_client_[t->client.address];
+  unanswered_.insert(id);
   transfers_.emplace(id, std::move(t));
   loop_.watch(raw->socket.get(), EPOLLIN, [this, id](std::uint32_t) { on_transfer_readable(id); });
   return raw;
@@ -322,7 +365,11 @@ std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress&
                                                        const Request& request, Negotiated negotiated) {
   auto socket = open_transfer_socket(local);
   if (!socket) {
-    refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
+    if (out_of_descriptors(listen_fd_.get()))
+      refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",
+             false);
+    else
+      refuse(client, &request, ErrorCode::not_defined, "no free transfer port", "busy", false);
     return nullptr;
   }
   auto t = std::make_unique<Transfer>();
@@ -345,6 +392,11 @@ Duration Server::retransmit_timeout(const Negotiated& negotiated) const {
 void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv4> local,
                         const Request& request) {
   auto found = resolver_.open(request.filename);
+  if (!found.file && found.error == ResolveError::out_of_descriptors) {
+    refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",
+           false);
+    return;
+  }
   if (!found.file) {
     const bool missing = found.error == ResolveError::not_found;
     refuse(client, &request, missing ? ErrorCode::file_not_found : ErrorCode::access_violation,
@@ -363,15 +415,15 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   t->source = std::move(*found.file);
   t->path = t->source.path;
   ReadSettings settings;
-  settings.stream_size = t->mode == Mode::netascii
-                             ? netascii_size(t->source.fd.get(), t->source.size)
-                             : t->source.size;
+  // netascii: the converted length is found when the last block is converted.
+  settings.stream_size = t->mode == Mode::netascii ? kUnknownStreamSize : t->source.size;
   settings.blksize = t->negotiated.blksize;
   settings.windowsize = t->negotiated.windowsize;
   settings.rollover = t->negotiated.rollover;
   settings.send_oack = !t->negotiated.oack.empty();
   settings.timeout = retransmit_timeout(t->negotiated);
   settings.max_retries = config_.retries;
+  settings.first_ack_retries = config_.first_ack_retries;
   t->read = make_read_transfer(settings);
   t->packet.resize(4 + settings.blksize);
   if (t->mode == Mode::netascii) t->staging.resize(settings.blksize);
@@ -393,6 +445,12 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
     return;
   }
   const auto& name = parts->front();
+  if (name.starts_with(kUploadTempPrefix)) {
+    refuse(client, &request, ErrorCode::access_violation,
+           "names starting with " + std::string(kUploadTempPrefix) + " are reserved",
+           "access-violation", false);
+    return;
+  }
   struct stat st {};
   if (::fstatat(upload_dir_fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     refuse(client, &request, ErrorCode::file_exists, "file already exists", "exists", false);
@@ -413,13 +471,22 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
   }
   auto t = new_transfer(client, local, request, std::move(*negotiation.accepted));
   if (!t) return;
-  t->temp_name = fmt::format(".cisco-tftpd.{}.{}.part", ::getpid(), t->id);
-  const int fd = ::openat(upload_dir_fd_.get(), t->temp_name.c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // An unnamed file (O_TMPFILE) linked to its name at the end: no name an
+  // uploader could take first. Where the file system lacks O_TMPFILE, a name
+  // with the reserved prefix, which WRQs may not use (issue 13 item 6).
+  int fd = ::openat(upload_dir_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    t->temp_name = fmt::format("{}{}.{}.part", kUploadTempPrefix, ::getpid(), t->id);
+    fd = ::openat(upload_dir_fd_.get(), t->temp_name.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  }
   if (fd < 0) {
-    refuse(client, &request, ErrorCode::access_violation,
-           std::string("cannot create upload file: ") + std::strerror(errno), "access-violation",
-           false);
+    t->temp_name.clear();
+    const bool exhausted = errno == EMFILE || errno == ENFILE;
+    refuse(client, &request, exhausted ? ErrorCode::not_defined : ErrorCode::access_violation,
+           exhausted ? std::string("server out of file descriptors")
+                     : std::string("cannot create upload file: ") + std::strerror(errno),
+           exhausted ? "busy" : "access-violation", false);
     return;
   }
   t->temp_fd.reset(fd);
@@ -431,6 +498,7 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
   settings.send_oack = !t->negotiated.oack.empty();
   settings.timeout = retransmit_timeout(t->negotiated);
   settings.max_retries = config_.retries;
+  settings.first_ack_retries = config_.first_ack_retries;
   settings.max_size = config_.upload_max;
   t->write = make_write_transfer(settings);
   auto* installed = install(std::move(t));
@@ -444,9 +512,14 @@ bool Server::send_block(Transfer& t, std::uint64_t block) {
   std::size_t length = 0;
   if (t.mode == Mode::netascii) {
     if (block != t.ascii_block) {  // window 1: the next block, or a resend of the held one
-      t.ascii_length = convert_netascii(t.source.fd.get(), t.ascii_source, t.ascii_pending,
-                                        t.staging, t.packet.data() + 4, t.read.settings.blksize);
+      const auto converted =
+          convert_netascii(t.source.fd.get(), t.source.size, t.ascii_source, t.ascii_pending,
+                           t.staging, t.packet.data() + 4, t.read.settings.blksize);
+      if (!converted) return false;
+      t.ascii_length = *converted;
       t.ascii_block = block;
+      if (t.ascii_length < t.read.settings.blksize)
+        t.read.end_stream(block, static_cast<std::uint32_t>(t.ascii_length));
     }
     length = t.ascii_length;
   } else {
@@ -482,6 +555,10 @@ void Server::apply(Transfer& t, const ReadStep& step) {
   }
   for (auto n = step.first; n <= step.last && step.last >= step.first; ++n) {
     if (!send_block(t, n)) {
+      // The client must not wait for blocks that no longer exist, nor take
+      // a short file for a whole one.
+      encode_error(send_buffer_, ErrorCode::not_defined, "file changed while being sent");
+      (void)net::send_to(t.socket.get(), t.client, send_buffer_);
       finish(t.id, "read-error", "the file became shorter while being sent");
       return;
     }
@@ -555,14 +632,24 @@ bool Server::commit_upload(Transfer& t, std::string& reason) {
     reason = std::string("fsync: ") + std::strerror(errno);
     return false;
   }
-  t.temp_fd.reset();
   // link() never replaces an existing name, unlike rename(): never overwrite.
-  if (::linkat(upload_dir_fd_.get(), t.temp_name.c_str(), upload_dir_fd_.get(), t.path.c_str(),
-               0) != 0) {
+  int linked = 0;
+  if (t.temp_name.empty()) {
+    // An O_TMPFILE file gets its name through /proc (AT_EMPTY_PATH would
+    // need CAP_DAC_READ_SEARCH, which --user drops).
+    const auto self = fmt::format("/proc/self/fd/{}", t.temp_fd.get());
+    linked = ::linkat(AT_FDCWD, self.c_str(), upload_dir_fd_.get(), t.path.c_str(),
+                      AT_SYMLINK_FOLLOW);
+  } else {
+    linked = ::linkat(upload_dir_fd_.get(), t.temp_name.c_str(), upload_dir_fd_.get(),
+                      t.path.c_str(), 0);
+  }
+  if (linked != 0) {
     reason = errno == EEXIST ? "file already exists" : std::strerror(errno);
     return false;
   }
-  ::unlinkat(upload_dir_fd_.get(), t.temp_name.c_str(), 0);
+  t.temp_fd.reset();
+  if (!t.temp_name.empty()) ::unlinkat(upload_dir_fd_.get(), t.temp_name.c_str(), 0);
   t.temp_name.clear();
   return true;
 }
@@ -586,6 +673,7 @@ void Server::on_transfer_readable(std::uint64_t id) {
     }
     const auto parsed = parse_packet(std::span(receive_buffer_).first(got.size));
     if (!parsed.ok()) continue;
+    unanswered_.erase(id);
     const auto now = loop_.clock().now();
     if (const auto* ack = std::get_if<Ack>(&parsed.packet()); ack && !t.upload) {
       apply(t, on_ack(t.read, ack->block, now));
@@ -614,6 +702,7 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
   if (it == transfers_.end()) return;
   auto t = std::move(it->second);
   transfers_.erase(it);
+  unanswered_.erase(id);
   if (t->timer) loop_.cancel_timer(*t->timer);
   loop_.unwatch(t->socket.get());
   if (auto count = per_client_.find(t->client.address); count != per_client_.end()) {
@@ -637,15 +726,15 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
     add_identity(event, t->source.identity());
     event["resent"] = t->read.resent_blocks;
   }
-  if (!detail.empty()) event["error"] = detail;
+  if (!detail.empty()) event["error"] = clip(detail);
   const auto mac = tracker_.mac_of(t->client.address);
   if (!mac.empty()) event["mac"] = mac;
   const auto ms = ms_since(t->started, now);
   emit(std::move(event), false,
        fmt::format("{} {} {}: {} {} bytes in {} ms (blksize {}, window {}){}",
-                   t->client.to_string(), t->upload ? "write" : "read", t->file, result, bytes, ms,
-                   t->negotiated.blksize, t->negotiated.windowsize,
-                   detail.empty() ? "" : " - " + detail));
+                   t->client.to_string(), t->upload ? "write" : "read", printable(t->file), result,
+                   bytes, ms, t->negotiated.blksize, t->negotiated.windowsize,
+                   detail.empty() ? "" : " - " + printable(detail)));
   if (result == "ok" && !t->upload) {
     std::optional<std::vector<std::string>> components;
     if (ends_with(to_lower(t->path), ".loads") && t->source.size <= config_.max_loads_bytes) {

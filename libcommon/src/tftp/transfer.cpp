@@ -14,6 +14,12 @@ Duration backoff(Duration base, unsigned retries) {
   return base * (1 << std::min(retries, 3u));
 }
 
+namespace {
+unsigned retry_limit(bool heard, unsigned max_retries, unsigned first_ack_retries) {
+  return heard ? max_retries : std::min(max_retries, first_ack_retries);
+}
+}  // namespace
+
 // ----------------------------------------------------------------- sending
 
 std::uint32_t ReadTransfer::block_length(std::uint64_t n) const noexcept {
@@ -74,6 +80,7 @@ ReadStep on_ack(ReadTransfer& t, std::uint16_t block, TimePoint now) {
   ReadStep ignored;
   ignored.ignored = true;
   if (t.status != TransferStatus::running) return ignored;
+  t.heard = true;
   ignored.wake_at = t.deadline;
   if (t.oack_pending) {
     // RFC 2347: after an OACK the client answers ACK 0; anything else is stale.
@@ -118,7 +125,7 @@ ReadStep on_timeout(ReadTransfer& t, TimePoint now) {
     ignored.wake_at = t.deadline;
     return ignored;
   }
-  if (++t.retries > t.settings.max_retries) {
+  if (++t.retries > retry_limit(t.heard, t.settings.max_retries, t.settings.first_ack_retries)) {
     t.status = TransferStatus::gave_up;
     return ignored;
   }
@@ -168,6 +175,7 @@ WriteStep on_data(WriteTransfer& t, std::uint16_t block, std::size_t payload_siz
     step.ignored = true;
     return step;
   }
+  t.heard = true;
   const auto rollover = t.settings.rollover;
   if (t.status == TransferStatus::running && block == wire_block(t.received + 1, rollover)) {
     if (t.bytes + payload_size > t.settings.max_size) {
@@ -213,7 +221,7 @@ WriteStep on_timeout(WriteTransfer& t, TimePoint now) {
     step.wake_at = t.deadline;
     return step;
   }
-  if (++t.retries > t.settings.max_retries) {
+  if (++t.retries > retry_limit(t.heard, t.settings.max_retries, t.settings.first_ack_retries)) {
     t.status = TransferStatus::gave_up;
     step.ignored = true;
     return step;

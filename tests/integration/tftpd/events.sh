@@ -99,6 +99,15 @@ cf_assert_eq existing "$(cat "$up/taken.txt")"
 msg="$(tftp -m binary 127.0.0.1 "$PORT" -c put "$tmp/upload.bin" sub/x 2>&1 || true)"
 cf_assert_contains "$msg" "Error code 2" "upload into a subdirectory"
 if ls -A "$up" | grep -q '^\.cisco-tftpd'; then cf_fail "temporary upload file left behind"; fi
+# Temporary names cannot be squatted (issue 13 item 6): the reserved prefix is
+# refused in a WRQ, and names a local user planted do not stop an upload.
+msg="$(tftp -m binary 127.0.0.1 "$PORT" -c put "$tmp/upload.bin" ".cisco-tftpd.$(cf_server_pid tftpd).9.part" 2>&1 || true)"
+cf_assert_contains "$msg" "Error code 2" "upload to a reserved temporary name"
+for i in $(seq 1 40); do : >"$up/.cisco-tftpd.$(cf_server_pid tftpd).$i.part"; done
+tftp -m binary 127.0.0.1 "$PORT" -c put "$tmp/upload.bin" second.bin >/dev/null 2>&1 || cf_fail "upload with squatted temp names"
+cf_wait_until 5 test -f "$up/second.bin" || cf_fail "second upload not stored"
+cf_assert_file_sha256_eq "$tmp/upload.bin" "$up/second.bin"
+rm -f "$up"/.cisco-tftpd.*
 
 # SIGHUP reopens the event log after rotation.
 mv "$ev" "$ev.1"

@@ -6,7 +6,8 @@
 // entries are refused with a cf::VerificationError naming input and entry.
 // An entry with the same name and bytes as one staged already (the same image
 // in several archives) is compared, not written again: both StagedFiles then
-// share one path.
+// share one path. An entry whose name no load can list (a readme, a manual) is
+// read and checked like any other but not written: it could never be installed.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cf/cli/result.hpp"
@@ -28,22 +30,36 @@ struct ExtractLimits {
   std::uint64_t max_ratio = 100;
   std::uint64_t ratio_floor = std::uint64_t{16} << 20;
   int max_depth = 4;  // containers inside containers
+  // --max-entries: archive members (folders included) and folder files, all
+  // inputs together. Cisco's largest bundles hold a few dozen.
+  std::uint64_t max_entries = 10000;
 };
 
 struct StagedFile {
   std::string name;                  // base name, exact case: what lands in the root
   std::string input;                 // the command-line input it came from
   std::vector<std::string> members;  // member names, outermost container first
-  std::filesystem::path path;        // where its bytes are now (inside the staging dir)
+  std::filesystem::path path;        // where its bytes are now (inside the staging dir);
+                                     // empty if not kept (!may_be_installed(name))
   std::uint64_t size = 0;
   // "input: member > member", for messages.
   std::string origin() const;
 };
 
+// Why a base name may not land in a root (nullopt: it may): empty, "." or "..",
+// a '/' or '\\' in it, a control character (it would forge lines in the
+// manifest and on terminals, and break --verify). The one check every input
+// kind (archive member, folder entry) goes through.
+std::optional<std::string> name_problem(std::string_view name);
+
 // The base name an archive member lands under, or why it is refused:
-// absolute paths, `..` components, empty or control-character names.
+// absolute paths, `..` components, and whatever name_problem() refuses.
 // Prefixes such as usr/local/cm/tftp/ are dropped (phones ask for bare names).
 Result<std::string> member_base_name(std::string_view member);
+
+// A file of this name can be installed: a load can list it (is_component_name,
+// .loads files included) or it is OS79XX.TXT.
+bool may_be_installed(std::string_view name);
 
 // What the first bytes of a file say it is, for inputs and nested members.
 enum class ContainerKind { none, archive, signed_gzip };
@@ -60,6 +76,7 @@ class Extractor {
   void add(const std::filesystem::path& input);
   const std::vector<StagedFile>& files() const noexcept { return files_; }
   std::uint64_t staged_bytes() const noexcept { return staged_bytes_; }
+  std::uint64_t entries() const noexcept { return entries_; }
 
  private:
   struct Context;
@@ -70,13 +87,17 @@ class Extractor {
   // A staged file of this name and size whose bytes a new entry may share, or null.
   const StagedFile* twin_of(const std::string& name, std::optional<std::uint64_t> size) const;
   void keep(StagedFile file);
+  // Counts one more entry against --max-entries; `where` names it if refused.
+  void count_entry(const std::string& where);
 
   std::filesystem::path staging_;
   ExtractLimits limits_;
   std::function<void(std::uint64_t)> progress_;
   std::vector<StagedFile> files_;
-  std::map<std::string, std::vector<std::size_t>> by_name_;  // name -> indexes into files_
+  // (name, size) -> the latest kept file with both: the twin candidate, found in O(log n).
+  std::map<std::pair<std::string, std::uint64_t>, std::size_t> twins_;
   std::uint64_t staged_bytes_ = 0;
+  std::uint64_t entries_ = 0;
   std::uint64_t counter_ = 0;
 };
 

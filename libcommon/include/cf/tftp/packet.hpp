@@ -78,6 +78,8 @@ struct ParseFailure {
 // obsolete). Options are name/value pairs of NUL-terminated strings; a
 // trailing name without a value or a missing final NUL sets options_error
 // rather than failing the whole request, so the answer can be ERROR 8.
+// NUL bytes after the last complete string are padding (an old phone's
+// trailing empty option, a zero-padded frame) and are ignored.
 struct ParseResult {
   std::variant<Packet, ParseFailure> outcome;
   bool ok() const noexcept { return outcome.index() == 0; }

@@ -7,7 +7,7 @@
 // loop-suspected). Names are compared ignoring case, as the server serves them.
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <optional>
 #include <set>
@@ -52,11 +52,21 @@ struct PhoneEvent {
   std::vector<std::pair<std::string, FileIdentity>> files;
 };
 
+// Everything the tracker keeps is bounded, because request names and source
+// addresses come from anyone on the segment (issue 13 item 1). Worst case,
+// with the defaults: max_tracked_names x (max_name_length + ~150 bytes of
+// node and times) = 65536 x ~280 B = ~18 MB for names, plus max_phones x
+// ~300 B; completed files and pending loads only grow by complete transfers
+// of files that exist in the roots, and are capped per phone as well.
 struct PhoneTrackerSettings {
   unsigned loop_count = 5;  // this many fetches of one file ...
   Duration loop_window = std::chrono::minutes(10);  // ... within this time
-  std::size_t max_phones = 65536;
-  std::size_t max_files_per_phone = 1024;
+  std::size_t max_phones = 4096;          // least recently seen forgotten first
+  std::size_t max_files_per_phone = 64;   // names tracked per phone (each map)
+  std::size_t max_tracked_names = 65536;  // request names over all phones
+  std::size_t max_name_length = 128;      // longer names are not tracked
+  std::size_t max_pending_loads = 8;      // per phone
+  Duration max_idle = std::chrono::hours(2);  // a phone silent this long is forgotten
 };
 
 struct CompletedFile {
@@ -69,13 +79,19 @@ struct PendingLoad {
   std::set<std::string> missing;        // lower case, not yet sent
 };
 
+struct RecentRequests {
+  std::vector<TimePoint> times;  // at most loop_count, oldest first
+  std::optional<TimePoint> loop_reported;
+};
+
 struct PhoneState {
   std::string mac;
   std::string model;
   std::map<std::string, CompletedFile> completed;  // file (lower case) -> what was sent
   std::map<std::string, PendingLoad> pending_loads;  // load -> files not yet sent
-  std::map<std::string, std::deque<TimePoint>> requests;       // file -> recent request times
-  std::map<std::string, TimePoint> loop_reported;              // file -> when reported
+  std::map<std::string, RecentRequests> requests;    // file (lower case) -> recent requests
+  TimePoint last_seen{};
+  std::list<net::Ipv4>::iterator recency;  // the tracker's bookkeeping
 };
 
 class PhoneTracker {
@@ -94,12 +110,18 @@ class PhoneTracker {
   const PhoneState* phone(net::Ipv4 client) const;
   std::string mac_of(net::Ipv4 client) const;
   const std::unordered_map<net::Ipv4, PhoneState>& phones() const noexcept { return phones_; }
+  std::size_t tracked_names() const noexcept { return tracked_names_; }
 
  private:
-  PhoneState* state_for(net::Ipv4 client);
+  PhoneState* state_for(net::Ipv4 client, TimePoint now);
+  void forget(net::Ipv4 client);
+  void forget_oldest_name(PhoneState& state);
   PhoneTrackerSettings settings_;
   const firmware::ModelCatalog* catalog_;
   std::unordered_map<net::Ipv4, PhoneState> phones_;
+  std::list<net::Ipv4> recency_;  // most recently seen first
+  std::size_t tracked_names_ = 0;
+  TimePoint latest_{};
 };
 
 }  // namespace cf::tftp

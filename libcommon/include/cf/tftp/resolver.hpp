@@ -12,6 +12,8 @@
 // Case: the exact name first; failing that, each component is matched
 // case-insensitively (phones ask for Jar41sip... when the file is jar41sip...),
 // exact entries winning over case-folded ones; `case_sensitive` turns this off.
+// The folded names of each directory are cached and read again only when the
+// directory changes, so a miss costs a lookup, not a directory scan.
 #include <sys/types.h>
 
 #include <cstdint>
@@ -22,6 +24,7 @@
 
 #include "cf/cli/result.hpp"
 #include "cf/net/fd.hpp"
+#include "cf/tftp/name_index.hpp"
 
 namespace cf::tftp {
 
@@ -31,7 +34,7 @@ struct ResolverOptions {
   bool use_openat2 = true;  // false: the O_NOFOLLOW walk (tests exercise both)
 };
 
-enum class ResolveError { not_found, access_violation };
+enum class ResolveError { not_found, access_violation, out_of_descriptors };
 
 // Which version of a file was served: what --events reports so a migration
 // can prove a phone fetched a file written after a given moment.
@@ -69,10 +72,12 @@ class Resolver {
   explicit Resolver(ResolverOptions options);
 
   ResolveResult open(std::string_view request_name) const;
+  // Directory reads for case-insensitive lookups so far (tests, statistics).
+  std::uint64_t directory_scans() const noexcept { return folded_.scans(); }
   const std::vector<std::string>& roots() const noexcept { return options_.roots; }
 
  private:
-  enum class Step { found, missing, refused };
+  enum class Step { found, missing, refused, exhausted };
   Step open_beneath(int root_fd, const std::string& path, int flags, net::UniqueFd& out,
                     std::string& reason) const;
   Step open_walk(int root_fd, const std::vector<std::string>& parts, int flags,
@@ -86,6 +91,7 @@ class Resolver {
   ResolverOptions options_;
   std::vector<net::UniqueFd> root_fds_;
   mutable bool openat2_missing_ = false;
+  mutable FoldedNameCache folded_;
 };
 
 }  // namespace cf::tftp

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +33,7 @@ struct ServerConfig {
   NegotiationLimits limits;
   Duration timeout = std::chrono::seconds(1);
   unsigned retries = 6;
+  unsigned first_ack_retries = 2;  // timeouts before a never-answered transfer is freed
   std::size_t max_transfers = 1000;
   std::size_t max_per_client = 16;
   std::string upload_dir;                   // empty: WRQ refused
@@ -39,6 +41,12 @@ struct ServerConfig {
   PhoneTrackerSettings phones;
   std::size_t max_loads_bytes = 64 * 1024;  // .loads files larger than this are not parsed
 };
+
+// How many transfers fit in `fd_limit` file descriptors: each holds two (its
+// socket and its file, or its upload), after a reserve for the listening
+// socket, epoll, signals, timers, the event log, stdio, the roots and the
+// directories opened during lookups (issue 13 item 7).
+std::size_t transfers_for_fd_limit(std::uint64_t fd_limit, std::size_t roots);
 
 // One active transfer, for the live view.
 struct TransferView {
@@ -84,6 +92,7 @@ class Server {
                   const Request& request);
   void start_write(const net::SocketAddress& client, std::optional<net::Ipv4> local,
                    const Request& request);
+  bool reclaim_unanswered();
   void refuse(const net::SocketAddress& client, const Request* request, ErrorCode code,
               const std::string& message, const std::string& result, bool quiet);
   net::UniqueFd open_transfer_socket(std::optional<net::Ipv4> local);
@@ -114,6 +123,7 @@ class Server {
   PhoneTracker tracker_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<net::Ipv4, std::size_t> per_client_;
+  std::set<std::uint64_t> unanswered_;  // transfers the client never answered, oldest first
   std::uint64_t next_id_ = 1;
   std::uint32_t next_port_offset_ = 0;
   std::vector<std::byte> receive_buffer_;

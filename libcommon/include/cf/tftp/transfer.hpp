@@ -39,14 +39,25 @@ Duration backoff(Duration base, unsigned retries);
 
 // ----------------------------------------------------------------- sending (RRQ)
 
+// A stream whose length is found only when its end is produced (netascii:
+// the converted size is known after the last block is converted, and the
+// server does not read a whole file up front to count it; issue 13 item 2).
+inline constexpr std::uint64_t kUnknownStreamSize = UINT64_MAX / 2;
+
 struct ReadSettings {
-  std::uint64_t stream_size = 0;  // bytes on the wire (file size, or netascii size)
+  // Bytes on the wire (file size), or kUnknownStreamSize until
+  // ReadTransfer::end_stream names the last block.
+  std::uint64_t stream_size = 0;
   std::uint32_t blksize = 512;
   std::uint32_t windowsize = 1;
   std::uint16_t rollover = 0;
   bool send_oack = false;  // options were acknowledged: OACK first, wait for ACK 0
   Duration timeout = std::chrono::seconds(1);
   unsigned max_retries = 6;
+  // Until the client has answered once, fewer retries: a request from a
+  // spoofed or vanished source is freed after base+2x+4x (7 s at the default
+  // timeout) instead of the whole schedule (~40 s); issue 13 item 3.
+  unsigned first_ack_retries = 2;
 };
 
 struct ReadTransfer {
@@ -58,6 +69,7 @@ struct ReadTransfer {
   unsigned retries = 0;          // timeouts in a row
   TimePoint deadline{};
   TransferStatus status = TransferStatus::running;
+  bool heard = false;  // an ACK came from the client
   std::uint64_t resent_blocks = 0;  // for statistics
   std::uint32_t window = 1;         // blocks per window (the negotiated windowsize)
 
@@ -71,6 +83,11 @@ struct ReadTransfer {
   }
   std::uint32_t block_length(std::uint64_t n) const noexcept;
   std::uint64_t bytes_acked() const noexcept;
+  // For a stream of unknown size: block n came out `length` bytes long,
+  // shorter than blksize, so it is the last one (RFC 1350 section 6).
+  void end_stream(std::uint64_t n, std::uint32_t length) noexcept {
+    settings.stream_size = block_offset(n) + length;
+  }
 };
 
 // What to send now: the OACK and/or blocks first..last (inclusive, none if
@@ -97,6 +114,7 @@ struct WriteSettings {
   bool send_oack = false;
   Duration timeout = std::chrono::seconds(1);
   unsigned max_retries = 6;
+  unsigned first_ack_retries = 2;  // until the first DATA, as for reads
   std::uint64_t max_size = 0;  // refuse DATA beyond this many bytes (disk full)
 };
 
@@ -107,6 +125,7 @@ struct WriteTransfer {
   unsigned retries = 0;
   TimePoint deadline{};
   TransferStatus status = TransferStatus::running;
+  bool heard = false;  // a DATA came from the client
   bool too_large = false;
 };
 
