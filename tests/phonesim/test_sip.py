@@ -181,7 +181,7 @@ class AccountTest(unittest.TestCase):
         a, why = sip.account_from_xml(golden("sep", "SEP001A2B3C4D41.cnf.xml"))
         self.assertIsNone(why)
         self.assertEqual((a.registrar, a.port, a.transport, a.user, a.auth_name, a.password),
-                         ("192.168.1.1", 5060, "udp", "1004", "1004", "pw1004"))
+                         ("192.168.1.1", 5060, "udp", "1004", "1004", "pw:1004"))
 
     @staticmethod
     def sep(transport="", line_proxy="USECALLMANAGER", line_port="", register="true", expires=""):

@@ -281,18 +281,18 @@ TEST_CASE("plan_loads and install: thousands of files and term variants stay nea
   constexpr int kVariants = 3000;  // one size, all different bytes: only a digest tells them apart cheaply
   const auto body = header(40) + "P00308000900.bin\nP00308000900.sb2\nP00308000900.sbn\n";
   for (int i = 0; i < kVariants; ++i) {
-    const auto name = "term40-" + std::to_string(i);
+    const auto name = "term41-" + std::to_string(i);
     write(staging.path / name, body + fmt::format("{:08d}", i));
     files.push_back(staged(staging.path, name));
-    files.back().name = "term40.default.loads";
+    files.back().name = "term41.default.loads";
   }
   std::ostringstream sink;
   const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
   const auto plan = plan_loads(files, root.path, false, diagnostics);
   CHECK(plan.ignored.size() == kJunk);
   REQUIRE(plan.recovery.size() == 1);
-  CHECK(plan.recovery_points_to.at("term40.default") == "P00308000900");
-  CHECK(sink.str().find("term40.default.loads: 3000 variants") != std::string::npos);
+  CHECK(plan.recovery_points_to.at("term41.default") == "P00308000900");
+  CHECK(sink.str().find("term41.default.loads: 3000 variants") != std::string::npos);
   const auto summary = install(plan, root.path, false, diagnostics);
   CHECK(summary.installed.size() == 5);
 }
