@@ -21,7 +21,7 @@ fleet_migrate() {
   "$CF_SOURCE_DIR/scripts/lab" --bin "$CF_BIN_DIR" --root "$work/root" --dir "$work/lab" \
     --flash-seconds 2 "${phones[@]}" -- bash -c "start=\$EPOCHREALTIME; $(printf '%q ' \
       "$CF_SOURCE_DIR/scripts/sccp-to-sip") --asterisk 10.213.7.1 --archives $work/firmware \
-      --idle-seconds 10 --stall-seconds 60 --timeout 1800 --discover-seconds $((60 + per_model * 2)) \
+      --idle-seconds 10 --stall-seconds 180 --timeout 1800 --discover-seconds $((60 + per_model * 2)) \
       --expect $((4 * per_model)) --root \"\$CF_LAB_ROOT\" --events \"\$CF_LAB_TFTP_EVENTS\" \
       --dhcp-events \"\$CF_LAB_DHCP_EVENTS\" --reset-cmd \"\$CF_LAB_DIR/bin/reset-phone\" \
       --state $work/fleet.state --asterisk-dir $work; rc=\$?; \
