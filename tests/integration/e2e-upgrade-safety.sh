@@ -6,7 +6,10 @@
 #   2. the control: a flash window shorter than the phones' flash (--flash-window)
 #      lets the stall rule cut a flash, and phonesim records it, so test 1 can fail;
 #   3. a phone whose announced load differs from what the state file expected is
-#      planned again from that load and never sent through the old route.
+#      planned again from that load and never sent through the old route;
+#   4. phones as sites have them: an ITL from a CUCM cluster and an Alternate TFTP
+#      setting (each diagnosed with its remedy, not looped), an old image's read
+#      requests (served, the phone migrates).
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "$CF_SOURCE_DIR/tests/lib/common.sh"
@@ -71,3 +74,29 @@ state=$(last_state "$work/replan" 001E4A077961)
 cf_assert_eq SIP41.9-4-2SR3-1S "$(jq -r .load <<<"$state")" "re-planned phone's load"
 cf_assert_eq '["SIP41.9-4-2SR3-1S"]' "$(jq -c .loads <<<"$state")" "re-planned phone's flashed loads"
 echo "e2e: a phone on another load than the state expected was planned again from it"
+
+# ------------------- 4. phones real sites have: trust lists, old requests, alt TFTP
+# A 7961 holding a CUCM ITL never takes our config: diagnosed with its remedy, not
+# counted as done, not looped. A 7960 whose image sends old read requests (no
+# options, a trailing NUL) migrates. A 7965 with Alternate TFTP set elsewhere is
+# diagnosed with the setting to change.
+rc=0
+lab_run sites 1 "--stall-seconds 15 --idle-seconds 3 --timeout 200" -- \
+  7961,00:1E:4A:08:79:61,SCCP41.8-5-2S,itl 7960,00:1E:4A:08:79:60,P00308000900,old-rrq \
+  7965,00:1E:4A:08:79:65,SCCP45.8-5-2S,alt-tftp=10.213.7.99 || rc=$?
+cf_assert_eq 1 "$rc" "exit with two phones that cannot be moved"
+out=$(cat "$work/sites.out")
+cf_assert_contains "$out" "phone 001E4A087961: failed: it asks for SEP001E4A087961.cnf.xml.sgn"
+cf_assert_contains "$out" "Trust List > ITL File"
+cf_assert_contains "$out" "phone 001E4A087965: failed: it takes a DHCP lease but never asks this TFTP server"
+cf_assert_contains "$out" "Alternate TFTP"
+cf_assert_eq SCCP41.8-5-2S "$(jq -r .load <<<"$(last_state "$work/sites" 001E4A087961)")" "ITL phone's load"
+cf_assert_eq untrusted-config "$(jq -r .state <<<"$(last_state "$work/sites" 001E4A087961)")" "ITL phone's state"
+# Diagnosed once, not power-cycled round after round.
+(( $(grep -c '^{' "$work/sites/phones/001E4A087961/results.jsonl") <= 4 )) ||
+  cf_fail "the ITL phone was booted again and again: $(grep -c '^{' "$work/sites/phones/001E4A087961/results.jsonl") boots"
+state=$(last_state "$work/sites" 001E4A087960)
+cf_assert_eq running "$(jq -r .state <<<"$state")" "old-rrq phone's state"
+cf_assert_eq P0S3-8-12-00 "$(jq -r .load <<<"$state")" "old-rrq phone's load"
+grep -q "001E4A087960.*done" "$work/sites.out" || cf_fail "the old-rrq phone is not done"
+echo "e2e: ITL and Alternate TFTP diagnosed with their remedies; old read requests served"

@@ -36,6 +36,7 @@ end state (one JSON line on stdout):
    "initial_load": ..., "ip": ..., "tftp_server": ...,
    ["file", "target", "reason", "detail", "callmanager"]}
   S is one of: running, protocol-application-invalid, reboot-loop, refused,
+  untrusted-config (an ITL refusing the unsigned config),
   auth-fail (a signed load refusing an unsigned one), flash-corrupt (the power
   went while an image was written and the phone no longer boots), retrying (with
   "file"), power-lost (with "file"), no-dhcp, no-tftp-server, rebooting
@@ -73,6 +74,14 @@ state dir (--state-dir, default ./phonesim-<MAC>):
 faults (--fault, repeatable):
   power-loss-during=FILE  cut the power halfway through FILE's first transfer
                           (the phone keeps its old load; rerun to power it on)
+  itl                     start with a trust list (ITL) from a CUCM 8+ cluster
+                          (79x1 and later): asks for SEP<MAC>.cnf.xml.sgn and
+                          refuses the unsigned config: state untrusted-config,
+                          load unchanged, on every boot (phone-behaviour.md 1)
+  alt-tftp=ADDR           "Alternate TFTP" set to ADDR: DHCP's option 150 is
+                          ignored, the phone asks ADDR (phone-behaviour.md 7)
+  old-rrq                 an old image's read requests: no options, a trailing
+                          NUL after the mode, no retry without options
   interrupted-flash=previous|stuck
                           what a power cut while an image is written leaves
                           (the process killed inside --flash-seconds): back on the
@@ -101,7 +110,8 @@ def parse_args(argv):
     p.add_argument("--iface", help="the phone's interface (default: the only one besides lo)")
     p.add_argument("--state-dir", help="where the phone keeps its flash and logs")
     p.add_argument("--fault", action="append", default=[], metavar="FAULT",
-                   help="power-loss-during=FILE | very-old-load | unknown-load")
+                   help="power-loss-during=FILE | very-old-load | unknown-load | itl | "
+                        "alt-tftp=ADDR | old-rrq | interrupted-flash=previous|stuck")
     p.add_argument("--max-boots", type=int, default=20, metavar="N",
                    help="stop with state 'rebooting' before boot N+1 of this run (default 20)")
     p.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
@@ -143,6 +153,10 @@ def parse_args(argv):
         elif key in ("very-old-load", "unknown-load") and not value:
             faults[key] = True
         elif key == "interrupted-flash" and value in ("previous", "stuck"):
+            faults[key] = value
+        elif key in ("itl", "old-rrq") and not value:
+            faults[key] = True
+        elif key == "alt-tftp" and re.match(r"^\d{1,3}(\.\d{1,3}){3}$", value):
             faults[key] = value
         else:
             p.error("unknown fault %r" % f)
@@ -207,7 +221,8 @@ def main(argv=None):
 
     def tftp_factory(server):
         return sip_config.wrap(tftp.Client(server, blksize=args.blksize,
-                                           timeout=args.tftp_timeout, retries=args.tftp_retries))
+                                           timeout=args.tftp_timeout, retries=args.tftp_retries,
+                                           old_rrq=bool(args.faults.get("old-rrq"))))
 
     def announce(load, ip):
         if args.no_announce:

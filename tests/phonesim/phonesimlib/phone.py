@@ -118,6 +118,13 @@ class Phone:
                    "load": initial_load, "kind": parsed.kind if parsed else "app",
                    "protocol": parsed.protocol if parsed else "SCCP", "previous_protocol": "",
                    "settings": {}, "boots": 0, "loads": [], "faults_fired": []}
+        # Start states real phones come with (phone-behaviour.md 1 and 7): a trust
+        # list from a CUCM 8+ cluster (79x1 and later only: no source shows one on a
+        # 7940/7960), an Alternate TFTP server set by hand.
+        if self.faults.get("itl") and not self.model.is_7940:
+            self.st["trust_list"] = "cluster"
+        if self.faults.get("alt-tftp"):
+            self.st["settings"]["alt_tftp"] = self.faults["alt-tftp"]
         self.save()
 
     def save(self):
@@ -254,6 +261,12 @@ class Phone:
         # from DHCP option 150 (DESIGN domain facts, ref 5.3); it does not fall back
         # to siaddr (choice: no source shows Cisco phones using siaddr, ref 6).
         wiped = self.model.is_7940 and self.st["kind"] == "loader"
+        alternate = self.st["settings"].get("alt_tftp")
+        if alternate:
+            # "Alternate TFTP: Yes" with its own TFTP Server 1: DHCP's options are
+            # ignored until someone clears the setting (phone-behaviour.md 7).
+            self.log("tftp server %s (Alternate TFTP; DHCP option 150 ignored)" % alternate)
+            return alternate
         if lease.tftp_servers:
             server = lease.tftp_servers[0]
         elif lease.tftp_name:
@@ -363,6 +376,19 @@ class Phone:
         self.fetch_config("CTLSEP%s.tlv" % self.mac)
         if cnu and self.fetch_config("ITLSEP%s.tlv" % self.mac) is None:
             self.fetch_config("ITLFile.tlv")
+        if self.st.get("trust_list") not in (None, "none", "empty"):
+            # phone-behaviour.md 1: with a CTL/ITL the phone asks for the signed file
+            # and refuses an unsigned one; an unsigned or empty ITL from another
+            # server does not replace the stored one.
+            signed = self.fetch_config("SEP%s.cnf.xml.sgn" % self.mac)
+            raise EndState("untrusted-config", file="SEP%s.cnf.xml.sgn" % self.mac,
+                           reason="the phone holds an ITL from cluster %s and %s; it keeps its "
+                                  "last configuration and load until the ITL is erased "
+                                  "(Settings > Security > Trust List > ITL File, **#, Erase) or "
+                                  "the phone is factory reset" % (
+                                      self.st["trust_list"],
+                                      "no signed SEP%s.cnf.xml.sgn was found" % self.mac
+                                      if signed is None else "the .sgn is not signed by a trusted signer"))
         for name in ("SEP%s.cnf.xml" % self.mac, "XMLDefault.cnf.xml"):
             data = self.fetch_config(name)
             if data is None:

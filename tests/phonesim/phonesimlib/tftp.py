@@ -17,12 +17,13 @@ class TftpPacketError(ValueError):
     pass
 
 
-def rrq(filename, options=None):
-    """RRQ 'octet' with OPTIONS (an ordered dict of str -> str)."""
+def rrq(filename, options=None, trailing_nul=False):
+    """RRQ 'octet' with OPTIONS (an ordered dict of str -> str). TRAILING_NUL: one more
+    NUL after the mode, as some old phone images send (phone-behaviour.md 2)."""
     out = struct.pack("!H", RRQ) + filename.encode("latin-1") + b"\0octet\0"
     for k, v in (options or {}).items():
         out += k.encode("ascii") + b"\0" + str(v).encode("ascii") + b"\0"
-    return out
+    return out + (b"\0" if trailing_nul else b"")
 
 
 def ack(block):
@@ -84,13 +85,19 @@ class Abort(Exception):
 
 
 class Client:
-    def __init__(self, server, port=69, blksize=512, timeout=1.0, retries=5, local_ip=""):
+    def __init__(self, server, port=69, blksize=512, timeout=1.0, retries=5, local_ip="",
+                 old_rrq=False):
         self.server, self.port = server, port
         self.blksize, self.timeout, self.retries = blksize, timeout, retries
         self.local_ip = local_ip
+        # An old image's request: no options, a trailing NUL after the mode, and no
+        # second try without options when the server answers ERROR 8.
+        self.old_rrq = old_rrq
 
     def get(self, filename, progress=None):
         """Download FILENAME; PROGRESS(bytes_so_far, tsize) may raise Abort."""
+        if self.old_rrq:
+            return self._get(filename, {}, progress)
         options = {"tsize": "0"}
         if self.blksize:
             options["blksize"] = str(self.blksize)
@@ -109,7 +116,7 @@ class Client:
 
     def _run(self, sock, filename, options, progress):
         t = Transfer(filename, "timeout", server=self.server)
-        last_packet = rrq(filename, options)
+        last_packet = rrq(filename, options, trailing_nul=self.old_rrq)
         dest = (self.server, self.port)
         tid = None
         expected = 1
