@@ -188,12 +188,33 @@ class PhoneTest(unittest.TestCase):
         root.update(root_cnu("SCCP41.8-5-2S", "41"))
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP41.9-4-2SR3-1S</loadInformation></device>"
         r = self.run_phone("7961", root, "SCCP41.8-3-2S")
-        self.assertEqual((r["state"], r["load"]), ("reboot-loop", "SCCP41.8-3-2S"))
+        # An old-key load cannot verify a new-key one: Auth Fail, checked from the
+        # .loads before any component is fetched (phone-behaviour.md 3).
+        self.assertEqual((r["state"], r["load"]), ("auth-fail", "SCCP41.8-3-2S"))
+        self.assertNotIn(("apps41.b.sbn", "ok"), self.requests())
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SCCP41.8-5-2S</loadInformation></device>"
         self.assertEqual(self.run_phone("7961", root)["load"], "SCCP41.8-5-2S")
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP41.9-4-2SR3-1S</loadInformation></device>"
         r = self.run_phone("7961", root)
         self.assertEqual((r["state"], r["load"], r["registered"]), ("running", "SIP41.9-4-2SR3-1S", False))
+
+    def test_signing_keys_compare_with_the_service_release(self):
+        """8.5(2) knows both keys; 8.5(2)SR1 only the new one; which loads before
+        8.5(1) know both is disputed (key-window)."""
+        root = root_cnu("SCCP41.8-5-2SR1S", "41")
+        root.update(root_cnu("SCCP41.8-3-2S", "41"))
+        root.update(root_cnu("SCCP41.8-4-2S", "41"))
+        cases = [("SCCP41.8-5-2S", "SCCP41.8-5-2SR1S", {}, "running"),
+                 ("SCCP41.8-4-2S", "SCCP41.8-5-2SR1S", {}, "running"),
+                 ("SCCP41.8-4-2S", "SCCP41.8-5-2SR1S", {"key-window": "narrow"}, "auth-fail"),
+                 ("SCCP41.8-5-2SR1S", "SCCP41.8-3-2S", {}, "auth-fail"),
+                 ("SCCP41.8-5-2SR1S", "SCCP41.8-3-2S", {"auth-fail-mode": "loop"}, "reboot-loop")]
+        for start, target, faults, state in cases:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            root["SEP%s.cnf.xml" % MAC] = ("<device><loadInformation>%s</loadInformation></device>" % target).encode()
+            r = self.run_phone("7961", root, start, faults=faults)
+            self.assertEqual(r["state"], state, (start, target, faults))
+            self.assertEqual(r["load"], target if state == "running" else start)
 
     def test_missing_and_truncated_files_retry(self):
         root = root_cnu("SIP45.9-4-2SR3-1S", "45")

@@ -82,6 +82,12 @@ faults (--fault, repeatable):
                           ignored, the phone asks ADDR (phone-behaviour.md 7)
   old-rrq                 an old image's read requests: no options, a trailing
                           NUL after the mode, no retry without options
+  key-window=wide|narrow  which loads know both firmware signing keys: 8.3(3) to
+                          8.5(2) (wide, default) or 8.5(1) to 8.5(2) (narrow), as
+                          the two sources of phone-behaviour.md 3 say; 8.5(2)SR1
+                          and later know only the new key. A load signed with a
+                          key the running one cannot verify: state auth-fail
+                          (auth-fail-mode=loop: reboot-loop instead).
   interrupted-flash=previous|stuck
                           what a power cut while an image is written leaves
                           (the process killed inside --flash-seconds): back on the
@@ -153,6 +159,9 @@ def parse_args(argv):
         elif key in ("very-old-load", "unknown-load") and not value:
             faults[key] = True
         elif key == "interrupted-flash" and value in ("previous", "stuck"):
+            faults[key] = value
+        elif (key == "key-window" and value in ("wide", "narrow")) or \
+                (key == "auth-fail-mode" and value in ("stay", "loop")):
             faults[key] = value
         elif key in ("itl", "old-rrq") and not value:
             faults[key] = True

@@ -40,6 +40,12 @@ INTERRUPTED_FLASH_DEFAULT = {"7940-7960": "stuck", "cnu": "previous"}
 # ref 5.2: below 8.3(3) straight to later than 8.5(2) -> reboot loop.
 CNU_MIN_FOR_JUMP = (8, 3, 3)
 CNU_JUMP_LIMIT = (8, 5, 2)
+# phone-behaviour.md 3: the firmware signing key changed. Loads up to 8.3(2) know
+# only the old key, 8.3(3) to 8.5(2) both, 8.5(2)SR1 and later only the new one;
+# one source has the window start at 8.5(1) (fault key-window=narrow). Versions
+# compare with their SR part here.
+KEY_WINDOW = {"wide": ((8, 3, 3), 0), "narrow": ((8, 5, 1), 0)}
+NEW_KEY_ONLY_FROM = ((8, 5, 2), 1)
 # ref 3.1 / 5.1 (choice, UNCERTAIN): images before the UAL era (SCCP < 6.0, SIP < 7.0)
 # ask for OS79XX.TXT first and send the bare vendor class.
 PRE_UAL = {"SCCP": (6, 0, 0), "SIP": (7, 0, 0), "MGCP": (6, 0, 0)}
@@ -55,6 +61,13 @@ class EndState(Exception):
 
 class Reboot(Exception):
     pass
+
+
+def sr_cmp(load, edge):
+    """-1, 0, 1 comparing LOAD's version with its SR to EDGE = (version, sr)."""
+    version, sr = edge
+    c = vcmp(load.version, version)
+    return c if c else (load.sr > sr) - (load.sr < sr)
 
 
 def very_old_load(model):
@@ -464,6 +477,8 @@ class Phone:
                      and cur is not None and tgt.protocol != cur.protocol)
         if self.model.is_7940 and self.st["kind"] == "app":
             self.check_7940_stones(target)
+        if not self.model.is_7940 and cur is not None and tgt is not None:
+            self.check_signing_key(cur, tgt, target)  # from the .loads, before its files
         if two_stage:
             stage = [n for n in names if n.lower().endswith((".bin", ".sbn"))]
         elif self.st["kind"] == "loader":
@@ -493,6 +508,27 @@ class Phone:
         self.save()
         self.log("flashed %s, rebooting" % target)
         raise Reboot()
+
+    def keys_known(self, load):
+        """The signing keys a running load can verify: {"old"}, {"old", "new"} or {"new"}."""
+        start, start_sr = KEY_WINDOW[self.faults.get("key-window", "wide")]
+        if sr_cmp(load, NEW_KEY_ONLY_FROM) >= 0:
+            return {"new"}
+        return {"old", "new"} if sr_cmp(load, (start, start_sr)) >= 0 else {"old"}
+
+    @staticmethod
+    def signed_with(load):
+        return "new" if sr_cmp(load, NEW_KEY_ONLY_FROM) >= 0 else "old"
+
+    def check_signing_key(self, cur, tgt, target):
+        """A load signed with a key the running one cannot verify: "auth fail", the
+        phone keeps its load (phone-behaviour.md 3)."""
+        if self.signed_with(tgt) not in self.keys_known(cur):
+            # Both are reported: "Auth Fail" on the old load, or a reboot loop.
+            state = "reboot-loop" if self.faults.get("auth-fail-mode") == "loop" else "auth-fail"
+            raise EndState(state, target=target,
+                           reason="%s is signed with the %s key, which %s cannot verify" % (
+                               target, self.signed_with(tgt), self.st["load"]))
 
     def download_component(self, name):
         for attempt in range(self.file_tries):
