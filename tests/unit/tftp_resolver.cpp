@@ -71,6 +71,11 @@ TEST_CASE("request names: separators, leading slashes, dot-dot, control characte
   CHECK_FALSE(split_request_name("sub\\..\\x"));
   CHECK_FALSE(split_request_name("a\nb"));
   CHECK_FALSE(split_request_name("//"));
+  // fwunpack's lock and staging folders, upload temporaries: never served.
+  CHECK_FALSE(split_request_name(".fwunpack.lock"));
+  CHECK_FALSE(split_request_name(".fwunpack-Ab12Cd/f000000"));
+  CHECK_FALSE(split_request_name("sub/.hidden"));
+  CHECK(split_request_name("SEP001122334455.cnf.xml").value().size() == 1);
 }
 
 TEST_CASE("resolver, with openat2 and with the O_NOFOLLOW walk") {

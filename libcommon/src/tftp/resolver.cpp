@@ -53,6 +53,11 @@ Result<std::vector<std::string>> split_request_name(std::string_view name) {
   }
   if (!flush()) return Result<std::vector<std::string>>::failure("'..' in file name");
   if (parts.empty()) return Result<std::vector<std::string>>::failure("empty file name");
+  // No phone file starts with a dot; fwunpack's lock and staging folders and our
+  // own upload temporaries do, and are never served.
+  for (const auto& part : parts)
+    if (part.front() == '.')
+      return Result<std::vector<std::string>>::failure("hidden name (starting with '.')");
   return parts;
 }
 
