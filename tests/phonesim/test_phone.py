@@ -7,7 +7,7 @@ import struct
 import tempfile
 import unittest
 
-from phonesimlib import dhcp, tftp
+from phonesimlib import dhcp, firmware, tftp
 from phonesimlib.models import MODELS, OLD_VCI
 from phonesimlib.phone import EndState, Phone
 from test_parsers import cnu, sig_header
@@ -15,9 +15,31 @@ from test_parsers import cnu, sig_header
 MAC = "001E4A0000AA"
 
 
+def sign(data, family, name):
+    """DATA with a good synthetic signature for FAMILY and NAME (tests/fixtures/fwsig.py:
+    a FILENAME record, then the digest at the start of the SIGNATURE record) when it
+    starts with a signature header; else unchanged. The header keeps its length."""
+    fw = firmware.FWSIG
+    parsed, _ = fw.parse_header(data)
+    if parsed is None:
+        return data
+    total = parsed[0]
+    head = b"\x01\x00\x02\x00\x01" + b"\x02\x00\x02" + struct.pack(">H", total)
+    head += bytes([fw.TAG_FILENAME]) + struct.pack(">H", len(name)) + name.encode()
+    at = len(head) + 3
+    head += bytes([fw.TAG_SIGNATURE]) + struct.pack(">H", total - at) + b"\0" * (total - at)
+    signed = head + bytes(data[total:])
+    digest = fw.digest_for(family, signed, total, at)
+    return signed[:at] + digest + signed[at + len(digest):]
+
+
 class FakeTftp:
-    def __init__(self, root, server):
-        self.root, self.server = root, server
+    def __init__(self, root, server, family=None):
+        self.server = server
+        # Files are signed for the phone's family as make-firmware signs them; a
+        # name starting with "!" stays as given (a file of another model, say).
+        self.root = {n.lstrip("!"): (d if n.startswith("!") or family is None else sign(d, family, n))
+                     for n, d in root.items()}
 
     def get(self, name, progress=None):
         if name not in self.root:
@@ -69,7 +91,8 @@ class PhoneTest(unittest.TestCase):
         def fake_dhcp(vci):
             self.vcis.append(vci)
             return dhcp.Lease("10.0.0.50", 24, "10.0.0.1", "10.0.0.1", list(self.option150), "", "", None)
-        phone = Phone(MODELS[model], MAC, self.dir, fake_dhcp, lambda s: FakeTftp(root, s),
+        family = firmware.FWSIG.family_of(model)
+        phone = Phone(MODELS[model], MAC, self.dir, fake_dhcp, lambda s: FakeTftp(root, s, family),
                       sleep=lambda s: None, **kw)
         try:
             phone.run(load)
@@ -157,7 +180,7 @@ class PhoneTest(unittest.TestCase):
             root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>%s</loadInformation></device>" % target.encode()
             phone = Phone(MODELS[model], MAC, self.dir, lambda vci: dhcp.Lease(
                 "10.0.0.50", 24, "10.0.0.1", "10.0.0.1", ["10.0.0.1"], "", "", None),
-                lambda s: FakeTftp(root, s), sleep=cut)
+                lambda s: FakeTftp(root, s, firmware.FWSIG.family_of(model)), sleep=cut)
             with self.assertRaises(PowerCut):
                 phone.run(load)
             r = self.run_phone(model, root)
@@ -215,6 +238,21 @@ class PhoneTest(unittest.TestCase):
             r = self.run_phone("7961", root, start, faults=faults)
             self.assertEqual(r["state"], state, (start, target, faults))
             self.assertEqual(r["load"], target if state == "running" else start)
+
+    def test_image_signatures_refuse_changed_or_foreign_files(self):
+        """phone-behaviour.md 6: a file signed for another model, or changed on the
+        way (netascii), is refused and the phone keeps its load."""
+        good = root_cnu("SIP41.9-4-2SR3-1S", "41")
+        good["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP41.9-4-2SR3-1S</loadInformation></device>"
+        self.assertEqual(self.run_phone("7961", dict(good), "SCCP41.8-5-2S")["load"], "SIP41.9-4-2SR3-1S")
+        for name, bad in (("apps41.b.sbn", sign(good["apps41.b.sbn"], "7945-7965", "apps41.b.sbn")),
+                          ("cnu41.b.sbn", sign(good["cnu41.b.sbn"], "7941-7961", "x").replace(b"\n", b"\r\n"))):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            root = {n: d for n, d in good.items() if n != name}
+            root["!" + name] = bad
+            r = self.run_phone("7961", root, "SCCP41.8-5-2S")
+            self.assertEqual((r["state"], r["load"]), ("retrying", "SCCP41.8-5-2S"), name)
+            self.assertIn("signature", r["reason"])
 
     def test_missing_and_truncated_files_retry(self):
         root = root_cnu("SIP45.9-4-2SR3-1S", "45")

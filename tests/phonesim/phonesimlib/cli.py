@@ -25,7 +25,8 @@ what it does:
     79x1/2/5, 797x:  CTLSEP<MAC>.tlv ITLSEP<MAC>.tlv [ITLFile.tlv] SEP<MAC>.cnf.xml
                      [XMLDefault.cnf.xml]
   If the config names another load it fetches <LOAD>.loads and every file listed,
-  checks each (size = announced tsize, CNU table fits, .loads lists files),
+  checks each (size = announced tsize, CNU table fits, .loads lists files, the
+  synthetic signature of tests/fixtures/fwsig.py: model, name, bytes unchanged),
   "flashes", reboots and boots again. 7940/7960 changing protocol go in two stages
   (loader P003-..., settings wiped, then the application).
 

@@ -6,6 +6,7 @@ tests/fixtures/README.md), CNU_File_Archive_3.0 (big-endian, 0x248-byte header,
 bytes and returns (value, None) or (None, reason); nothing here raises on bad input.
 """
 
+import os
 import re
 import struct
 
@@ -90,6 +91,35 @@ def check_cnu(data):
         return None, "file table promises %d content bytes, the file holds %d" % (total, len(arc) - content)
     return {"files": count, "names": names, "content_bytes": total,
             "trailing": len(arc) - content - total}, None
+
+
+def _load_fwsig():
+    """The synthetic signature check of tests/fixtures/fwsig.py, found beside this
+    package in the repository (or the installed tree), None when it is absent."""
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (os.path.join(here, "..", "..", "fixtures"), os.path.join(here, "..", "fixtures")):
+        path = os.path.join(folder, "fwsig.py")
+        if os.path.exists(path):
+            spec = importlib.util.spec_from_file_location("fwsig", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    return None
+
+
+FWSIG = _load_fwsig()
+
+
+def verify_signature(name, data, model):
+    """None if the file's signature header, when it has one, is good for MODEL and
+    NAME; else why. Bytes changed on the way (netascii), a mixed-up file or a file of
+    another model are refused, as real phones refuse them (phone-behaviour.md 6). A
+    file with no header at all passes as unsigned (7940/7960 .bin images)."""
+    if FWSIG is None:
+        return None
+    ok, why = FWSIG.verify(data, model, name=name, allow_unsigned=True)
+    return None if ok else "signature: %s" % why
 
 
 def verify_file(name, data, expected_size=None, cnu_phone=False):

@@ -534,7 +534,8 @@ class Phone:
         for attempt in range(self.file_tries):
             t = self.fetch(name, tries=1)
             if t.result == "ok":
-                why = firmware.verify_file(name, t.data, t.tsize, cnu_phone=not self.model.is_7940)
+                why = (firmware.verify_file(name, t.data, t.tsize, cnu_phone=not self.model.is_7940)
+                       or firmware.verify_signature(name, t.data, self.model.name))
                 self.record(t, "ok" if why is None else "invalid", why)
                 if why is None:
                     return
