@@ -9,7 +9,7 @@
 #      planned again from that load and never sent through the old route;
 #   4. phones as sites have them: an ITL from a CUCM cluster and an Alternate TFTP
 #      setting (each diagnosed with its remedy, not looped), an old image's read
-#      requests (served, the phone migrates).
+#      requests and a UAL 7940 looping on a missing CTL file (both migrate).
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "$CF_SOURCE_DIR/tests/lib/common.sh"
@@ -83,7 +83,8 @@ echo "e2e: a phone on another load than the state expected was planned again fro
 rc=0
 lab_run sites 1 "--stall-seconds 15 --idle-seconds 3 --timeout 200" -- \
   7961,00:1E:4A:08:79:61,SCCP41.8-5-2S,itl 7960,00:1E:4A:08:79:60,P00308000900,old-rrq \
-  7965,00:1E:4A:08:79:65,SCCP45.8-5-2S,alt-tftp=10.213.7.99 || rc=$?
+  7965,00:1E:4A:08:79:65,SCCP45.8-5-2S,alt-tftp=10.213.7.99 \
+  7940,00:1E:4A:08:79:40,P00305000500,ctl-loop || rc=$?
 cf_assert_eq 1 "$rc" "exit with two phones that cannot be moved"
 out=$(cat "$work/sites.out")
 cf_assert_contains "$out" "phone 001E4A087961: failed: it asks for SEP001E4A087961.cnf.xml.sgn"
@@ -99,4 +100,7 @@ state=$(last_state "$work/sites" 001E4A087960)
 cf_assert_eq running "$(jq -r .state <<<"$state")" "old-rrq phone's state"
 cf_assert_eq P0S3-8-12-00 "$(jq -r .load <<<"$state")" "old-rrq phone's load"
 grep -q "001E4A087960.*done" "$work/sites.out" || cf_fail "the old-rrq phone is not done"
+# A UAL 7940 that loops on a missing CTLSEP<MAC>.tlv gets the empty file and migrates.
+cf_assert_eq P0S3-8-12-00 "$(jq -r .load <<<"$(last_state "$work/sites" 001E4A087940)")" "ctl-loop phone's load"
+cf_assert_file_exists "$work/sites.root/CTLSEP001E4A087940.tlv"
 echo "e2e: ITL and Alternate TFTP diagnosed with their remedies; old read requests served"

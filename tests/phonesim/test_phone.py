@@ -254,6 +254,14 @@ class PhoneTest(unittest.TestCase):
             self.assertEqual((r["state"], r["load"]), ("retrying", "SCCP41.8-5-2S"), name)
             self.assertIn("signature", r["reason"])
 
+    def test_ual_7940_loops_on_a_missing_ctl_file(self):
+        root = root_7940()
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P00308000900</loadInformation></device>"
+        r = self.run_phone("7960", root, "P00308000900", faults={"ctl-loop": True})
+        self.assertEqual((r["state"], r["file"]), ("retrying", "CTLSEP%s.tlv" % MAC))
+        root["CTLSEP%s.tlv" % MAC] = b""
+        self.assertEqual(self.run_phone("7960", root)["state"], "running")
+
     def test_missing_and_truncated_files_retry(self):
         root = root_cnu("SIP45.9-4-2SR3-1S", "45")
         root["XMLDefault.cnf.xml"] = b"<Default><loadInformation436>SIP45.9-4-2SR3-1S</loadInformation436></Default>"

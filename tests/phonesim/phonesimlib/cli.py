@@ -83,6 +83,8 @@ faults (--fault, repeatable):
                           ignored, the phone asks ADDR (phone-behaviour.md 7)
   old-rrq                 an old image's read requests: no options, a trailing
                           NUL after the mode, no retry without options
+  ctl-loop                a UAL-era 7940/7960 that loops on a missing
+                          CTLSEP<MAC>.tlv until the file exists (empty will do)
   key-window=wide|narrow  which loads know both firmware signing keys: 8.3(3) to
                           8.5(2) (wide, default) or 8.5(1) to 8.5(2) (narrow), as
                           the two sources of phone-behaviour.md 3 say; 8.5(2)SR1
@@ -164,7 +166,7 @@ def parse_args(argv):
         elif (key == "key-window" and value in ("wide", "narrow")) or \
                 (key == "auth-fail-mode" and value in ("stay", "loop")):
             faults[key] = value
-        elif key in ("itl", "old-rrq") and not value:
+        elif key in ("itl", "old-rrq", "ctl-loop") and not value:
             faults[key] = True
         elif key == "alt-tftp" and re.match(r"^\d{1,3}(\.\d{1,3}){3}$", value):
             faults[key] = value

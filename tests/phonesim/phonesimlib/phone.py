@@ -386,7 +386,17 @@ class Phone:
 
     def xml_config(self, cnu):
         """CTL/ITL, then SEP<MAC>.cnf.xml, else XMLDefault.cnf.xml (ref 3.1, 3.2)."""
-        self.fetch_config("CTLSEP%s.tlv" % self.mac)
+        ctl = "CTLSEP%s.tlv" % self.mac
+        if self.fetch_config(ctl) is None and self.faults.get("ctl-loop") and not cnu and not self.pre_ual():
+            # phone-behaviour.md 10 (VOIPINFO-FW): a UAL-era 7940/7960 asks for its CTL
+            # file again and again until one (even empty) exists.
+            for _ in range(2):
+                self.sleep(self.retry_pause)
+                if self.fetch_config(ctl) is not None:
+                    break
+            else:
+                raise EndState("retrying", file=ctl, reason="no %s: a UAL 7940/7960 loops on it "
+                                                            "until the file exists (an empty one will do)" % ctl)
         if cnu and self.fetch_config("ITLSEP%s.tlv" % self.mac) is None:
             self.fetch_config("ITLFile.tlv")
         if self.st.get("trust_list") not in (None, "none", "empty"):
