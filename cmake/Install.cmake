@@ -44,18 +44,18 @@ install(FILES packaging/debian/copyright ${PROJECT_BINARY_DIR}/changelog.gz
 # the prefix is /usr (as GNUInstallDirs has it), else in PREFIX/etc: both decided
 # at install time, so they follow `cmake --install --prefix` and CPack's staging
 # prefix (which ends in /usr), never the configure-time prefix.
+# (CPack installs with DESTDIR set, which file(INSTALL) adds by itself.)
 install(CODE "
-  set(prefix \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}\")
-  if(prefix MATCHES \"^(.*)/usr/?\$\")
+  if(CMAKE_INSTALL_PREFIX MATCHES \"^(.*)/usr/?\$\")
     set(system_root \"\${CMAKE_MATCH_1}\")
   else()
-    set(system_root \"\${prefix}\")
+    set(system_root \"\${CMAKE_INSTALL_PREFIX}\")
   endif()
   set(CMAKE_INSTALL_FULL_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
   foreach(unit cisco-dhcpd cisco-tftpd)
     configure_file(\"${PROJECT_SOURCE_DIR}/packaging/\${unit}.service.in\"
-                   \"\${system_root}/lib/systemd/system/\${unit}.service\" @ONLY)
-    message(STATUS \"Installing: \${system_root}/lib/systemd/system/\${unit}.service\")
+                   \"\$ENV{DESTDIR}\${system_root}/lib/systemd/system/\${unit}.service\" @ONLY)
+    message(STATUS \"Installing: \$ENV{DESTDIR}\${system_root}/lib/systemd/system/\${unit}.service\")
     file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/\${unit}.conf\"
          DESTINATION \"\${system_root}/etc/ciscoflash\")
   endforeach()")
