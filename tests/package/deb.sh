@@ -71,7 +71,7 @@ for page in "$work"/tree/usr/share/man/man*/*; do
 done
 
 echo "== 2. lintian"
-lintian_out=$(lintian --no-tag-display-limit "$deb" 2>&1) || true
+lintian_out=$(lintian --tag-display-limit 0 "$deb" 2>&1) || true
 printf '%s\n' "$lintian_out" | sed 's/^/   /'
 if grep -q '^E: ' <<<"$lintian_out"; then
   cf_fail "lintian reports errors"
@@ -83,8 +83,11 @@ done < <(sed -n 's/^W: ciscoflash[^:]*: \([a-z0-9-]*\).*/\1/p' <<<"$lintian_out"
 
 echo "== 3. apt-get install ./$(basename "$deb")"
 # Everything the purge may not leave behind: a list of what is here before.
+# Canonical names only: on a merged-/usr system /lib is a link to /usr/lib.
+mapfile -t snapshot_roots < <(for dir in /etc /usr /lib /var/lib /var/log /srv /opt; do
+  [[ -e "$dir" ]] && realpath "$dir"; done | sort -u)
 snapshot() {
-  find /etc /usr /lib /var/lib /var/log /srv /opt -xdev \
+  find "${snapshot_roots[@]}" -xdev \
     \( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/cache -o -path /var/log/apt \
        -o -path /var/lib/systemd/deb-systemd-helper-enabled -o -path /var/lib/ucf \
        -o -path /var/log/journal -o -name __pycache__ -path '/usr/lib/*' \) -prune -o -print 2>/dev/null |
@@ -154,6 +157,10 @@ echo "== 5. apt-get purge ciscoflash"
 # unit's StateDirectory/LogsDirectory under private/ with a link beside it (no
 # systemd runs here to start them), Python writes byte code beside the simulator
 # when run without PYTHONDONTWRITEBYTECODE.
+made_private=()
+for base in /var/lib /var/log; do
+  [[ -d "$base/private" ]] || { made_private+=("$base/private"); install -d -m 0700 "$base/private"; }
+done
 for unit in cisco-dhcpd cisco-tftpd; do
   for base in /var/lib /var/log; do
     [[ $base == /var/lib && $unit == cisco-tftpd ]] && continue
@@ -167,9 +174,14 @@ installed python3 -c 'import sys; sys.path.insert(0, "/usr/share/ciscoflash/lab/
 apt_get purge ciscoflash >"$work/purge.log" 2>&1 || { cat "$work/purge.log" >&2; cf_fail "apt-get purge failed"; }
 dpkg-query -W -f='${Status}' ciscoflash 2>/dev/null | grep -q "installed\|config-files" && cf_fail "ciscoflash still known to dpkg"
 while read -r path; do
-  [[ -d "$path" && ! -L "$path" ]] && grep -qxF "$path" "$work/before" && continue
-  [[ ! -e "$path" && ! -L "$path" ]] || cf_fail "$path is left after the purge"
+  canonical=$(realpath -m "$path")
+  [[ -d "$canonical" ]] && grep -qxF "$canonical" "$work/before" && continue
+  [[ ! -e "$canonical" && ! -L "$canonical" ]] || cf_fail "$path is left after the purge"
 done <"$work/files"
+# systemd's private/ parents are systemd's, not the package's: gone only if we made them.
+for dir in "${made_private[@]}"; do
+  rmdir "$dir" || cf_fail "$dir is not empty after the purge: $(ls -A "$dir")"
+done
 snapshot >"$work/after"
 dpkg-query -W -f='${Package}\n' | sort >"$work/packages-after"
 # Files of packages apt installed as dependencies stay, and are theirs.
