@@ -10,16 +10,22 @@
 #      installed sccp-to-sip --dry-run plans every phone to SIP from it;
 #      ciscoflash-demo migrates its simulated phones; the units pass
 #      `systemd-analyze verify` and score <= 2.5 in `systemd-analyze security`;
+#      each daemon serves a real client as an unprivileged user holding only its
+#      unit's capabilities;
 #   5. `apt-get purge` leaves nothing behind (the units' state and log directories
 #      and the simulator's byte code included) but what apt installed besides.
 # Needs root, apt, lintian and systemd-analyze.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "${CF_SOURCE_DIR}/tests/lib/common.sh"
+# shellcheck source=../lib/server.sh
+source "${CF_SOURCE_DIR}/tests/lib/server.sh"
+# shellcheck source=../lib/netns.sh
+source "${CF_SOURCE_DIR}/tests/lib/netns.sh"
 
 ((EUID == 0)) || cf_skip "installs a package on this machine: needs root"
-for tool in apt-get dpkg-deb lintian systemd-analyze readelf; do
-  command -v "$tool" >/dev/null || cf_fail "$tool not found (apt-get install lintian systemd binutils)"
+for tool in apt-get dpkg-deb lintian systemd-analyze readelf setpriv tftp busybox; do
+  command -v "$tool" >/dev/null || cf_fail "$tool not found (apt-get install lintian systemd binutils util-linux tftp-hpa busybox)"
 done
 
 start=$SECONDS
@@ -151,6 +157,62 @@ for unit in cisco-dhcpd cisco-tftpd; do
   echo "   $unit.service: systemd-analyze security exposure $score"
   awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }' || cf_fail "$unit.service exposure $score > 2.5: $report"
 done
+
+# The daemons with their units' privileges (no systemd runs here to start the
+# units): user nobody holding only the unit's AmbientCapabilities, in namespaces
+# of the test's own. cisco-tftpd serves tftp-hpa's tftp on port 69; cisco-dhcpd,
+# set up by a file like /etc/ciscoflash/cisco-dhcpd.conf, gives busybox udhcpc a
+# lease on port 67 and opens its packet sockets (it warns, and serves less,
+# without CAP_NET_RAW).
+unit_caps() {
+  sed -n 's/^AmbientCapabilities=//p' "/lib/systemd/system/$1.service" | tr 'A-Z ' 'a-z\n' |
+    sed -n 's/^cap_\(.*\)/+\1/p' | paste -sd, -
+}
+as_unit() {
+  local caps
+  caps=$(unit_caps "$1")
+  shift
+  [[ -n "$caps" ]] || { echo "no AmbientCapabilities in the unit" >&2; return 1; }
+  exec setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps="-all,$caps" \
+    --ambient-caps="-all,$caps" --bounding-set="-all,$caps" --no-new-privs "$@"
+}
+mkdir -p "$work/srv/root" "$work/srv/log" "$work/srv/state"
+chmod 755 "$work" "$work/srv" "$work/srv/root"
+chown nobody "$work/srv/log" "$work/srv/state"
+echo "a config file" >"$work/srv/root/SEP001E4A007940.cnf.xml"
+chmod 644 "$work/srv/root/SEP001E4A007940.cnf.xml"
+cf_netns_create pkg-tftp
+cf_server_start tftpd --netns pkg-tftp -- env -i PATH=/usr/bin:/bin \
+  bash -c "$(declare -f unit_caps as_unit); as_unit cisco-tftpd /usr/bin/cisco-tftpd \
+    --root '$work/srv/root' --listen 127.0.0.1:69 --events '$work/srv/log/tftp.jsonl' --view log"
+cf_wait_until 10 grep -q "listening on" "$(cf_server_log tftpd)" ||
+  cf_fail "cisco-tftpd did not start as nobody with $(unit_caps cisco-tftpd): $(cat "$(cf_server_log tftpd)")"
+(cd "$work/srv" && cf_netns_exec pkg-tftp timeout 20 tftp 127.0.0.1 -m binary -c get SEP001E4A007940.cnf.xml got) ||
+  cf_fail "tftp got nothing from the unprivileged cisco-tftpd"
+cmp -s "$work/srv/got" "$work/srv/root/SEP001E4A007940.cnf.xml" || cf_fail "tftp got other bytes"
+grep -q '"event":"transfer"' "$work/srv/log/tftp.jsonl" || cf_fail "no transfer event from the unprivileged cisco-tftpd"
+cf_assert_eq "nobody cisco-tftpd" "$(ps -o user=,comm= -p "$(cf_server_pid tftpd)" | tr -s " ")" "who serves"
+cf_server_stop tftpd
+
+cf_netns_pair pkg-dhcps pkg-dhcpc 10.231.77.0/24 s0 c0
+printf 'iface = "s0"\npool = "10.231.77.100-10.231.77.120"\ntftp = "10.231.77.1"\n' >"$work/srv/cisco-dhcpd.conf"
+chmod 644 "$work/srv/cisco-dhcpd.conf"
+cf_server_start dhcpd --netns pkg-dhcps -- env -i PATH=/usr/bin:/bin \
+  bash -c "$(declare -f unit_caps as_unit); as_unit cisco-dhcpd /usr/bin/cisco-dhcpd \
+    --config '$work/srv/cisco-dhcpd.conf' --leases '$work/srv/state/leases' \
+    --events '$work/srv/log/dhcp.jsonl' --probe-time 1"
+cf_wait_until 15 grep -q "serving on s0" "$(cf_server_log dhcpd)" ||
+  cf_fail "cisco-dhcpd did not start as nobody with $(unit_caps cisco-dhcpd): $(cat "$(cf_server_log dhcpd)")"
+cf_netns_exec pkg-dhcpc timeout 30 busybox udhcpc -i c0 -n -q -f -t 5 -T 1 -s /bin/true \
+  -V "Cisco Systems, Inc. IP Phone CP-7960G" >"$work/srv/udhcpc.log" 2>&1 ||
+  cf_fail "udhcpc got no lease from the unprivileged cisco-dhcpd: $(cat "$work/srv/udhcpc.log")"
+cf_wait_until 5 grep -q '"event":"ack"' "$work/srv/log/dhcp.jsonl" || cf_fail "no ack event"
+grep -q "packet socket" "$(cf_server_log dhcpd)" &&
+  cf_fail "cisco-dhcpd lacks a capability for its packet sockets: $(grep "packet socket" "$(cf_server_log dhcpd)")"
+[[ -s "$work/srv/state/leases" ]] || cf_fail "cisco-dhcpd wrote no lease file as nobody"
+cf_assert_eq "nobody cisco-dhcpd" "$(ps -o user=,comm= -p "$(cf_server_pid dhcpd)" | tr -s " ")" "who serves"
+cf_server_stop dhcpd
+echo "   cisco-tftpd ($(unit_caps cisco-tftpd)) and cisco-dhcpd ($(unit_caps cisco-dhcpd)) served as nobody"
 
 echo "== 5. apt-get purge ciscoflash"
 # What the units and Python would have made in use: systemd makes a DynamicUser
