@@ -52,6 +52,8 @@ struct Options {
   double grace = 10;
   std::string view = "auto";
   bool verbose = false;
+  std::string io = "auto";
+  std::uint64_t cache_bytes = 64ull << 20;
 };
 
 std::chrono::steady_clock::duration seconds(double value) {
@@ -198,6 +200,10 @@ int run(const Options& o) {
   config.upload_max = o.upload_max;
   config.phones.loop_count = o.loop_count;
   config.phones.loop_window = seconds(o.loop_window);
+  config.io = o.io == "epoll"   ? cf::tftp::IoChoice::epoll
+              : o.io == "uring" ? cf::tftp::IoChoice::uring
+                                : cf::tftp::IoChoice::automatic;
+  config.cache_bytes = static_cast<std::size_t>(o.cache_bytes);
 
   std::optional<cf::firmware::ModelCatalog> catalog;
   try {
@@ -234,8 +240,11 @@ int run(const Options& o) {
   events.write({{"ts", cf::tftp::utc_timestamp_now()},
                 {"event", "server-start"},
                 {"listen", bound.to_string()},
-                {"roots", o.roots}});
-  log(false, fmt::format("listening on {} serving {}", bound.to_string(), fmt::join(o.roots, ", ")));
+                {"roots", o.roots},
+                {"io", std::string(cf::tftp::to_string(server.io_backend()))},
+                {"cache_bytes", o.cache_bytes}});
+  log(false, fmt::format("listening on {} serving {} (io {}, cache {})", bound.to_string(),
+                         fmt::join(o.roots, ", "), server.io_description(), human_bytes(o.cache_bytes)));
 
   // SIGHUP: started on a terminal, it means the terminal went away (an SSH
   // session dropped): stop as for SIGTERM and write nothing more to it.
@@ -328,6 +337,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 3600.0));
   app->add_option("--view", o.view, "auto (live view on a terminal), live or log")
       ->check(CLI::IsMember({"auto", "live", "log"}));
+  app->add_option("--io", o.io,
+                  "Transfer socket I/O: auto (io_uring where the kernel allows it, else epoll), "
+                  "uring or epoll")
+      ->check(CLI::IsMember({"auto", "uring", "epoll"}));
+  app->add_option("--cache-bytes", o.cache_bytes,
+                  "Memory for whole files kept for reuse by later transfers (default 67108864; 0: "
+                  "read every block from disk)");
   app->add_flag("--verbose,-v", o.verbose,
                 "Also log the quiet events (phones probing for CTL/ITL/SEP files that do not exist)");
   return cf::cli::run_tool(*app, argc, argv, [&] { return run(o); });

@@ -33,6 +33,9 @@ struct Server::Transfer {
   TimePoint started{};
   // Reads: the file opened once at the RRQ; a rename over it does not matter.
   OpenedFile source;
+  // The same version's bytes when the file cache holds it: blocks are sent
+  // from here, with no read per block.
+  std::shared_ptr<const std::vector<std::byte>> cached;
   ReadTransfer read;
   std::vector<std::byte> packet;  // header + one block, reused for every DATA
   // netascii (window 1): the block held in `packet` and where the source resumes.
@@ -152,7 +155,14 @@ Server::Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogS
       log_(std::move(log)),
       resolver_(config_.files),
       tracker_(config_.phones, catalog),
+      cache_(config_.cache_bytes),
       receive_buffer_(65536 + 4) {
+  io_ = make_transfer_io(
+      config_.io, loop_,
+      [this](std::uint64_t id, const net::SocketAddress& from, std::span<const std::byte> datagram) {
+        on_transfer_datagram(id, from, datagram);
+      },
+      4 + std::max<std::size_t>(config_.limits.max_blksize, 512), io_description_);
   if (!config_.upload_dir.empty()) {
     const int fd = ::open(config_.upload_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -165,13 +175,16 @@ Server::Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogS
   options.packet_info = true;
   options.device = config_.device;
   listen_fd_ = net::open_udp(config_.listen, options);
-  loop_.watch(listen_fd_.get(), EPOLLIN, [this](std::uint32_t) { on_request_readable(); });
+  loop_.watch(listen_fd_.get(), EPOLLIN, [this](std::uint32_t) {
+    on_request_readable();
+    io_->flush();
+  });
 }
 
 Server::~Server() {
   for (auto& [id, t] : transfers_) {
     if (t->timer) loop_.cancel_timer(*t->timer);
-    loop_.unwatch(t->socket.get());
+    io_->remove(id, t->socket.get());
     if (!t->temp_name.empty()) ::unlinkat(upload_dir_fd_.get(), t->temp_name.c_str(), 0);
   }
   if (grace_timer_) loop_.cancel_timer(*grace_timer_);
@@ -296,7 +309,7 @@ bool Server::reclaim_unanswered() {
     return false;
   }
   encode_error(send_buffer_, ErrorCode::not_defined, "no answer; transfer dropped for a new one");
-  (void)net::send_to(it->second->socket.get(), it->second->client, send_buffer_);
+  io_->send(it->second->socket.get(), it->second->client, send_buffer_);
   finish(id, "reclaimed", "never answered while the server was full");
   return transfers_.size() < config_.max_transfers;
 }
@@ -354,7 +367,7 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
   ++per_client_[t->client.address];
   unanswered_.insert(id);
   transfers_.emplace(id, std::move(t));
-  loop_.watch(raw->socket.get(), EPOLLIN, [this, id](std::uint32_t) { on_transfer_readable(id); });
+  io_->add(id, raw->socket.get());
   return raw;
 }
 
@@ -414,6 +427,11 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   if (!t) return;
   t->source = std::move(*found.file);
   t->path = t->source.path;
+  if (t->mode == Mode::octet) {
+    const auto wall_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    t->cached = cache_.get(t->source, wall_now.count());
+  }
   ReadSettings settings;
   // netascii: the converted length is found when the last block is converted.
   settings.stream_size = t->mode == Mode::netascii ? kUnknownStreamSize : t->source.size;
@@ -510,6 +528,7 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
 bool Server::send_block(Transfer& t, std::uint64_t block) {
   const auto wire = wire_block(block, t.read.settings.rollover);
   std::size_t length = 0;
+  std::span<const std::byte> body;
   if (t.mode == Mode::netascii) {
     if (block != t.ascii_block) {  // window 1: the next block, or a resend of the held one
       const auto converted =
@@ -522,18 +541,22 @@ bool Server::send_block(Transfer& t, std::uint64_t block) {
         t.read.end_stream(block, static_cast<std::uint32_t>(t.ascii_length));
     }
     length = t.ascii_length;
+    body = std::span(t.packet).subspan(4, length);
+  } else if (t.cached) {
+    length = t.read.block_length(block);
+    body = std::span(*t.cached).subspan(static_cast<std::size_t>(t.read.block_offset(block)), length);
   } else {
     length = t.read.block_length(block);
     if (!read_fully(t.source.fd.get(), t.packet.data() + 4, length, t.read.block_offset(block)))
       return false;
+    body = std::span(t.packet).subspan(4, length);
   }
   t.packet[0] = std::byte{0};
   t.packet[1] = std::byte{3};
   t.packet[2] = static_cast<std::byte>(wire >> 8);
   t.packet[3] = static_cast<std::byte>(wire & 0xFF);
-  const auto sent = net::send_to(t.socket.get(), t.client, std::span(t.packet).first(4 + length));
   // would_block or an ICMP error: the retransmission timer covers it.
-  (void)sent;
+  io_->send(t.socket.get(), t.client, std::span(t.packet).first(4), body);
   return true;
 }
 
@@ -545,20 +568,23 @@ void Server::arm(Transfer& t, std::optional<TimePoint> when) {
   if (t.timer) loop_.cancel_timer(*t.timer);
   const auto id = t.id;
   t.timer_at = *when;
-  t.timer = loop_.add_timer(*when, [this, id] { on_transfer_timer(id); });
+  t.timer = loop_.add_timer(*when, [this, id] {
+    on_transfer_timer(id);
+    io_->flush();
+  });
 }
 
 void Server::apply(Transfer& t, const ReadStep& step) {
   if (step.send_oack) {
     encode_oack(send_buffer_, t.negotiated.oack);
-    (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), t.client, send_buffer_);
   }
   for (auto n = step.first; n <= step.last && step.last >= step.first; ++n) {
     if (!send_block(t, n)) {
       // The client must not wait for blocks that no longer exist, nor take
       // a short file for a whole one.
       encode_error(send_buffer_, ErrorCode::not_defined, "file changed while being sent");
-      (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+      io_->send(t.socket.get(), t.client, send_buffer_);
       finish(t.id, "read-error", "the file became shorter while being sent");
       return;
     }
@@ -581,7 +607,7 @@ void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         encode_error(send_buffer_, ErrorCode::disk_full, "write failed");
-        (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+        io_->send(t.socket.get(), t.client, send_buffer_);
         finish(t.id, "write-error", std::strerror(errno));
         return;
       }
@@ -590,7 +616,7 @@ void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte
   }
   if (t.write.too_large) {
     encode_error(send_buffer_, ErrorCode::disk_full, "file larger than the upload limit");
-    (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), t.client, send_buffer_);
     finish(t.id, "too-large", "upload limit reached");
     return;
   }
@@ -598,18 +624,18 @@ void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte
     std::string reason;
     if (!commit_upload(t, reason)) {
       encode_error(send_buffer_, ErrorCode::file_exists, reason);
-      (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+      io_->send(t.socket.get(), t.client, send_buffer_);
       finish(t.id, "exists", reason);
       return;
     }
   }
   if (step.send_oack) {
     encode_oack(send_buffer_, t.negotiated.oack);
-    (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), t.client, send_buffer_);
   }
   if (step.send_ack) {
     encode_ack(send_buffer_, *step.send_ack);
-    (void)net::send_to(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), t.client, send_buffer_);
   }
   if (t.write.status == TransferStatus::complete && !t.dallying) {
     // Stay a while to ACK the last block again if our ACK is lost (RFC 1350 section 6).
@@ -617,7 +643,10 @@ void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte
     const auto id = t.id;
     if (t.timer) loop_.cancel_timer(*t.timer);
     t.timer_at = loop_.clock().now() + t.write.settings.timeout * 2;
-    t.timer = loop_.add_timer(t.timer_at, [this, id] { finish(id, "ok", ""); });
+    t.timer = loop_.add_timer(t.timer_at, [this, id] {
+      finish(id, "ok", "");
+      io_->flush();
+    });
     return;
   }
   if (t.write.status == TransferStatus::gave_up) {
@@ -654,34 +683,28 @@ bool Server::commit_upload(Transfer& t, std::string& reason) {
   return true;
 }
 
-void Server::on_transfer_readable(std::uint64_t id) {
-  // One datagram per readiness: the socket is level-triggered, so anything
-  // left is reported by the next epoll_wait together with the other
-  // transfers, which saves an EAGAIN recvfrom per ACK in lock-step.
-  for (int i = 0; i < 1; ++i) {
-    auto it = transfers_.find(id);
-    if (it == transfers_.end()) return;
-    Transfer& t = *it->second;
-    const auto got = net::receive_from(t.socket.get(), receive_buffer_);
-    if (got.status != net::IoStatus::ok) return;
-    if (got.peer != t.client) {
-      // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5; the
-      // transfer goes on undisturbed.
-      encode_error(send_buffer_, ErrorCode::unknown_transfer_id, "unknown transfer ID");
-      (void)net::send_to(t.socket.get(), got.peer, send_buffer_);
-      continue;
-    }
-    const auto parsed = parse_packet(std::span(receive_buffer_).first(got.size));
-    if (!parsed.ok()) continue;
-    unanswered_.erase(id);
-    const auto now = loop_.clock().now();
-    if (const auto* ack = std::get_if<Ack>(&parsed.packet()); ack && !t.upload) {
-      apply(t, on_ack(t.read, ack->block, now));
-    } else if (const auto* data = std::get_if<Data>(&parsed.packet()); data && t.upload) {
-      apply(t, on_data(t.write, data->block, data->payload.size(), now), data->payload);
-    } else if (const auto* error = std::get_if<ErrorPacket>(&parsed.packet())) {
-      finish(id, "client-error", error->message);
-    }
+void Server::on_transfer_datagram(std::uint64_t id, const net::SocketAddress& from,
+                                  std::span<const std::byte> datagram) {
+  auto it = transfers_.find(id);
+  if (it == transfers_.end()) return;
+  Transfer& t = *it->second;
+  if (from != t.client) {
+    // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5; the
+    // transfer goes on undisturbed.
+    encode_error(send_buffer_, ErrorCode::unknown_transfer_id, "unknown transfer ID");
+    io_->send(t.socket.get(), from, send_buffer_);
+    return;
+  }
+  const auto parsed = parse_packet(datagram);
+  if (!parsed.ok()) return;
+  unanswered_.erase(id);
+  const auto now = loop_.clock().now();
+  if (const auto* ack = std::get_if<Ack>(&parsed.packet()); ack && !t.upload) {
+    apply(t, on_ack(t.read, ack->block, now));
+  } else if (const auto* data = std::get_if<Data>(&parsed.packet()); data && t.upload) {
+    apply(t, on_data(t.write, data->block, data->payload.size(), now), data->payload);
+  } else if (const auto* error = std::get_if<ErrorPacket>(&parsed.packet())) {
+    finish(id, "client-error", error->message);
   }
 }
 
@@ -704,7 +727,7 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
   transfers_.erase(it);
   unanswered_.erase(id);
   if (t->timer) loop_.cancel_timer(*t->timer);
-  loop_.unwatch(t->socket.get());
+  io_->remove(id, t->socket.get());
   if (auto count = per_client_.find(t->client.address); count != per_client_.end()) {
     if (--count->second == 0) per_client_.erase(count);
   }
@@ -767,9 +790,10 @@ void Server::shut_down(Duration grace, std::function<void()> done) {
       auto it = transfers_.find(id);
       if (it == transfers_.end()) continue;
       encode_error(send_buffer_, ErrorCode::not_defined, "server shutting down");
-      (void)net::send_to(it->second->socket.get(), it->second->client, send_buffer_);
+      io_->send(it->second->socket.get(), it->second->client, send_buffer_);
       finish(id, "aborted", "server shutting down");
     }
+    io_->flush();
     check_shutdown();
   });
   check_shutdown();

@@ -6,6 +6,10 @@ source "${CF_SOURCE_DIR:?}/tests/lib/server.sh"
 source "${CF_SOURCE_DIR}/tests/lib/ports.sh"
 TFTPD="${CF_BIN_DIR:?}/cisco-tftpd"
 [[ -x "$TFTPD" ]] || cf_fail "no cisco-tftpd at $TFTPD"
+# CF_TFTPD_IO=epoll|uring|auto runs every tftpd test on that I/O backend
+# (--io); unset, the server picks (auto).
+TFTPD_IO_ARGS=()
+[[ -n "${CF_TFTPD_IO:-}" ]] && TFTPD_IO_ARGS=(--io "$CF_TFTPD_IO")
 
 # tftpd_start NAME ARGS... : start cisco-tftpd on 127.0.0.1:<free port> with
 # ARGS (at least --root); sets PORT and waits until it is bound.
@@ -13,7 +17,8 @@ tftpd_start() {
   local name="$1"
   shift
   PORT="$(cf_free_port --udp)"
-  cf_server_start "$name" -- "$TFTPD" --listen "127.0.0.1:${PORT}" --view log --verbose "$@"
+  cf_server_start "$name" -- "$TFTPD" --listen "127.0.0.1:${PORT}" --view log --verbose \
+    "${TFTPD_IO_ARGS[@]}" "$@"
   cf_server_wait_ready "$name" --udp "$PORT" --timeout 10 || cf_fail "cisco-tftpd did not start"
 }
 

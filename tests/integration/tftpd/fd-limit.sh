@@ -13,7 +13,7 @@ root="$tmp/root"; mkdir -p "$root"
 echo small >"$root/small.txt"
 head -c 100000 /dev/urandom >"$root/big.bin"
 PORT="$(cf_free_port --udp)"
-cf_server_start tftpd -- prlimit --nofile=80:80 "$TFTPD" --listen "127.0.0.1:${PORT}" \
+cf_server_start tftpd -- prlimit --nofile=80:80 "$TFTPD" "${TFTPD_IO_ARGS[@]}" --listen "127.0.0.1:${PORT}" \
   --view log --root "$root" --events "$tmp/events.jsonl"
 cf_server_wait_ready tftpd --udp "$PORT" --timeout 10 || cf_fail "cisco-tftpd did not start"
 log="$(cf_server_log tftpd)"

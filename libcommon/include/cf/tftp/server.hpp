@@ -18,10 +18,12 @@
 
 #include "cf/net/event_loop.hpp"
 #include "cf/net/udp.hpp"
+#include "cf/tftp/file_cache.hpp"
 #include "cf/tftp/options.hpp"
 #include "cf/tftp/phones.hpp"
 #include "cf/tftp/resolver.hpp"
 #include "cf/tftp/transfer.hpp"
+#include "cf/tftp/transfer_io.hpp"
 
 namespace cf::tftp {
 
@@ -40,6 +42,8 @@ struct ServerConfig {
   std::uint64_t upload_max = 256ull << 20;  // bytes per upload
   PhoneTrackerSettings phones;
   std::size_t max_loads_bytes = 64 * 1024;  // .loads files larger than this are not parsed
+  IoChoice io = IoChoice::automatic;            // --io
+  std::size_t cache_bytes = 64ull << 20;        // --cache-bytes; 0: every block read from disk
 };
 
 // How many transfers fit in `fd_limit` file descriptors: each holds two (its
@@ -83,6 +87,10 @@ class Server {
   std::vector<TransferView> active() const;
   std::size_t active_count() const noexcept { return transfers_.size(); }
   const PhoneTracker& phones() const noexcept { return tracker_; }
+  // "io_uring", "epoll", or "epoll (io_uring unavailable: REASON)".
+  const std::string& io_description() const noexcept { return io_description_; }
+  IoBackend io_backend() const noexcept { return io_->kind(); }
+  const FileCache& cache() const noexcept { return cache_; }
 
  private:
   struct Transfer;
@@ -101,7 +109,8 @@ class Server {
                                          Negotiated negotiated);
   Duration retransmit_timeout(const Negotiated& negotiated) const;
   Transfer* install(std::unique_ptr<Transfer> transfer);
-  void on_transfer_readable(std::uint64_t id);
+  void on_transfer_datagram(std::uint64_t id, const net::SocketAddress& from,
+                            std::span<const std::byte> datagram);
   void on_transfer_timer(std::uint64_t id);
   void apply(Transfer& t, const ReadStep& step);
   void apply(Transfer& t, const WriteStep& step, std::span<const std::byte> payload);
@@ -121,6 +130,9 @@ class Server {
   net::UniqueFd listen_fd_;
   net::UniqueFd upload_dir_fd_;
   PhoneTracker tracker_;
+  FileCache cache_;
+  std::unique_ptr<TransferIo> io_;
+  std::string io_description_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<net::Ipv4, std::size_t> per_client_;
   std::set<std::uint64_t> unanswered_;  // transfers the client never answered, oldest first
