@@ -19,13 +19,13 @@ work=$(cf_tmpdir registrar-lab)
 root="$work/tftp"
 mkdir -p "$root"
 # Config files in cnfgen's formats, written by hand for this test; each phone asks
-# for 6 s registrations (timer_register_expires / timerRegisterExpires).
+# for 20 s registrations (short, yet a loaded CI machine refreshes in time) (timer_register_expires / timerRegisterExpires).
 cat >"$root/SIPDefault.cnf" <<'EOF'
 image_version: "P0S3-8-12-00"
 proxy1_address: "10.213.7.1"
 proxy1_port: "5060"
 proxy_register: "1"
-timer_register_expires: "6"
+timer_register_expires: "20"
 EOF
 cat >"$root/SIP001E4A027940.cnf" <<'EOF'
 image_version: "P0S3-8-12-00"
@@ -52,7 +52,7 @@ cat >"$root/SEP001E4A027941.cnf.xml" <<'EOF'
   </devicePool>
   <sipProfile>
     <sipProxies><registerWithProxy>true</registerWithProxy></sipProxies>
-    <sipStack><timerRegisterExpires>6</timerRegisterExpires></sipStack>
+    <sipStack><timerRegisterExpires>20</timerRegisterExpires></sipStack>
     <sipLines>
       <line button="1">
         <featureID>9</featureID>
@@ -90,7 +90,7 @@ write_subscribers "$CF_LAB_KAMAILIO_DB" 10.213.7.1 2040:a-32-character-secret-fo
 refused() { grep -q '"sip_status": 403' "$CF_LAB_DIR/phones/001E4A027941/sip.jsonl"; }
 cf_wait_until 30 refused || { echo "2041 was not refused"; exit 1; }
 gone() { ! "$CF_LAB_DIR/bin/registrar-dump" | grep -q '^2041	'; }
-cf_wait_until 30 gone || { echo "2041 still in registrar-dump"; exit 1; }
+cf_wait_until 60 gone || { echo "2041 still in registrar-dump"; exit 1; }
 "$CF_LAB_DIR/bin/registrar-dump" >"$WORK/dump-after.tsv"
 EOF
 status=0
@@ -110,9 +110,9 @@ done
 cf_assert_eq udp "$(jq -r .sip_transport "$work/001E4A027940.json")" "7940 transport"
 cf_assert_eq tcp "$(jq -r .sip_transport "$work/001E4A027941.json")" "7941 transport"
 cf_assert_eq "#aor	contact	expires" "$(head -n 1 "$work/dump-before.tsv")" "registrar-dump header"
-grep -q -E '^2040	sip:2040@10\.213\.7\.[0-9]+:[0-9]+	[0-9]+$' "$work/dump-before.tsv" ||
+grep -q -E '^2040	sip:2040@10\.213\.[4-7]\.[0-9]+:[0-9]+	[0-9]+$' "$work/dump-before.tsv" ||
   cf_fail "7940 not in registrar-dump: $(cat "$work/dump-before.tsv")"
-grep -q -E '^2041	sip:2041@10\.213\.7\.[0-9]+:[0-9]+;transport=tcp	[0-9]+$' "$work/dump-before.tsv" ||
+grep -q -E '^2041	sip:2041@10\.213\.[4-7]\.[0-9]+:[0-9]+;transport=tcp	[0-9]+$' "$work/dump-before.tsv" ||
   cf_fail "7941 not in registrar-dump: $(cat "$work/dump-before.tsv")"
 grep -q '^2040	' "$work/dump-after.tsv" || cf_fail "7940 left registrar-dump: $(cat "$work/dump-after.tsv")"
 # The registrar stopped with the lab.
