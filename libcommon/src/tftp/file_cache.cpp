@@ -1,24 +1,13 @@
 #include "cf/tftp/file_cache.hpp"
+#include "cf/tftp/file_blocks.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 
 namespace cf::tftp {
 
 namespace {
-
-bool read_whole(int fd, std::vector<std::byte>& out) {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const auto n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 std::int64_t mtime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
@@ -58,7 +47,7 @@ std::shared_ptr<const std::vector<std::byte>> FileCache::get(const OpenedFile& f
   struct stat after {};
   // The version read must be the version named by the key: unchanged size
   // and mtime after the read, else it was written meanwhile.
-  if (!read_whole(file.fd.get(), *bytes) || ::fstat(file.fd.get(), &after) != 0 ||
+  if (!read_fully(file.fd.get(), bytes->data(), bytes->size(), 0) || ::fstat(file.fd.get(), &after) != 0 ||
       static_cast<std::uint64_t>(after.st_size) != file.size || mtime_ns(after) != file.mtime_ns) {
     ++stats_.refused;
     return nullptr;
