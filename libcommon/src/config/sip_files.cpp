@@ -8,6 +8,15 @@
 namespace cf::config {
 namespace {
 
+// Both registrar sides (pjsip and the Kamailio subscriber table) need every SIP
+// line's secret.
+void require_secret(const Phone& phone, std::size_t line) {
+  if (phone.lines[line].secret.empty())
+    throw UsageError(fmt::format("phone {} line {} (extension {}) runs SIP and needs a "
+                                 "secret to register",
+                                 phone.mac, line + 1, phone.lines[line].extension));
+}
+
 // Values are quoted; phone.hpp's checks keep '"', '\\', ';' and '#' out of them.
 void key(std::string& out, const std::string& name, const std::string& value) {
   out += fmt::format("{}: \"{}\"\n", name, value);
@@ -86,10 +95,7 @@ GeneratedFile pjsip_file(const Network& network, const AsteriskOptions& options,
   for (const auto& phone : sip_phones) {
     for (std::size_t i = 0; i < phone.lines.size(); ++i) {
       const auto& line = phone.lines[i];
-      if (line.secret.empty())
-        throw UsageError(fmt::format("phone {} line {} (extension {}) runs SIP and needs a "
-                                     "secret to register",
-                                     phone.mac, i + 1, line.extension));
+      require_secret(phone, i);
       out += fmt::format("\n; phone {} (Cisco {}) line {}\n", phone.mac, phone.model, i + 1);
       out += fmt::format("[{}]\ntype=endpoint\n", line.extension);
       if (name_transport) out += fmt::format("transport={}\n", transport_name(options.transports.front()));
@@ -157,10 +163,7 @@ std::vector<GeneratedFile> kamailio_files(const std::string& domain,
   for (const auto& phone : sip_phones) {
     for (std::size_t i = 0; i < phone.lines.size(); ++i) {
       const auto& line = phone.lines[i];
-      if (line.secret.empty())
-        throw UsageError(fmt::format("phone {} line {} (extension {}) runs SIP and needs a "
-                                     "secret to register",
-                                     phone.mac, i + 1, line.extension));
+      require_secret(phone, i);
       const auto ha1 = digest_ha1(line.extension, domain, line.secret);
       const auto ha1b = digest_ha1(line.extension + "@" + domain, domain, line.secret);
       subscriber += fmt::format("{}:{}:{}:{}:{}:{}\n", ++id, db_text_escape(line.extension),
