@@ -60,7 +60,8 @@ def loads_file(names):
 
 def root_7940():
     r = {}
-    for load in ("P00303010102", "P00305000500", "P00308000900"):
+    for load in ("P00303010102", "P00305000500", "P00308000400", "P00308000900",
+                 "P00308010100", "P00308010200"):
         r[load + ".loads"] = loads_file([load + ".bin", load + ".sb2", load + ".sbn"])
         for ext in (".bin", ".sb2", ".sbn"):
             r[load + ext] = b"x" * 700
@@ -111,7 +112,7 @@ class PhoneTest(unittest.TestCase):
         self.assertEqual((r["state"], r["load"]), ("running", "P00305000500"))
         self.assertEqual(self.vcis[0], OLD_VCI)                     # pre-UAL image (ref 5.1)
         self.assertEqual(self.requests()[0], ("OS79XX.TXT", "not-found"))
-        root["XMLDefault.cnf.xml"] = b"<Default><loadInformation7>P00308000900</loadInformation7></Default>"
+        root["XMLDefault.cnf.xml"] = b"<Default><loadInformation7>P00308000400</loadInformation7></Default>"
         self.run_phone("7960", root)
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0S3-8-12-00</loadInformation></device>"
         root["SIPDefault.cnf"] = b"image_version: P0S3-8-12-00\nproxy1_address: 10.0.0.1\n"
@@ -119,7 +120,8 @@ class PhoneTest(unittest.TestCase):
         r = self.run_phone("7960", root)
         self.assertEqual((r["state"], r["load"], r["protocol"], r["registered"], r["proxy"]),
                          ("running", "P0S3-8-12-00", "SIP", True, "10.0.0.1"))
-        self.assertEqual(r["loads"], ["P00305000500", "P00308000900", "P003-8-12-00", "P0S3-8-12-00"])
+        self.assertEqual(r["loads"], ["P00305000500", "P00308000400", "P003-8-12-00", "P0S3-8-12-00"])
+        self.assertEqual((r["loader"], r["app"]), ("P003-8-12-00", "P0S3-8-12-00"))
         self.assertEqual(self.vcis[-1], MODELS["7960"].vendor_class)
         ok = [f for f, res in self.requests() if res == "ok"]
         i = ok.index("P003-8-12-00.bin")
@@ -138,7 +140,7 @@ class PhoneTest(unittest.TestCase):
         root["P0030801SR02.loads"] = loads_file(["P0030801SR02.bin", "P0030801SR02.sb2"])
         root["P0030801SR02.bin"] = root["P0030801SR02.sb2"] = b"z" * 700
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0030801SR02</loadInformation></device>"
-        self.assertEqual(self.run_phone("7960", root, "P00305000500")["load"], "P0030801SR02")
+        self.assertEqual(self.run_phone("7960", root, "P00308000400")["load"], "P0030801SR02")
         root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P0S3-8-12-00</loadInformation></device>"
         root["SIPDefault.cnf"] = b"image_version: P0S3-8-12-00\n"
         self.assertEqual(self.run_phone("7960", root)["load"], "P0S3-8-12-00")
@@ -159,11 +161,11 @@ class PhoneTest(unittest.TestCase):
 
     def test_announces_its_running_load_at_every_boot(self):
         root = root_7940()
-        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P00308000900</loadInformation></device>"
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>P00308000400</loadInformation></device>"
         heard = []
         r = self.run_phone("7960", root, "P00305000500", announce=lambda load, ip: heard.append((load, ip)))
-        self.assertEqual(r["load"], "P00308000900")
-        self.assertEqual(heard, [("P00305000500", "10.0.0.50"), ("P00308000900", "10.0.0.50")])
+        self.assertEqual(r["load"], "P00308000400")
+        self.assertEqual(heard, [("P00305000500", "10.0.0.50"), ("P00308000400", "10.0.0.50")])
 
     def test_power_cut_while_flashing(self):
         """The image counts only once written: killed inside the window, a 79x1
@@ -176,7 +178,7 @@ class PhoneTest(unittest.TestCase):
 
         for model, load, root, target, outcome in (
                 ("7961", "SCCP41.8-5-2S", root_cnu("SIP41.9-4-2SR3-1S", "41"), "SIP41.9-4-2SR3-1S", "previous"),
-                ("7960", "P00305000500", root_7940(), "P00308000900", "stuck")):
+                ("7960", "P00305000500", root_7940(), "P00308000400", "stuck")):
             root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>%s</loadInformation></device>" % target.encode()
             phone = Phone(MODELS[model], MAC, self.dir, lambda vci: dhcp.Lease(
                 "10.0.0.50", 24, "10.0.0.1", "10.0.0.1", ["10.0.0.1"], "", "", None),
@@ -253,6 +255,97 @@ class PhoneTest(unittest.TestCase):
             r = self.run_phone("7961", root, "SCCP41.8-5-2S")
             self.assertEqual((r["state"], r["load"]), ("retrying", "SCCP41.8-5-2S"), name)
             self.assertIn("signature", r["reason"])
+
+    def test_7960_auth_error_edges(self):
+        """phone-behaviour.md 5: 5.x takes 8.0(4) but not 8.0(5) or later; 8.1(2)
+        needs 8.1(1) first. A refusal keeps the running load."""
+        root = root_7940()
+        for start, target, state in (("P00305000500", "P00308000900", "auth-fail"),
+                                     ("P00305000500", "P00308000400", "running"),
+                                     ("P00308000900", "P00308010200", "auth-fail"),
+                                     ("P00308000900", "P00308010100", "running"),
+                                     ("P00308010100", "P00308010200", "running")):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            root["SEP%s.cnf.xml" % MAC] = ("<device><loadInformation>%s</loadInformation></device>" % target).encode()
+            r = self.run_phone("7960", root, start)
+            self.assertEqual((r["state"], r["load"]), (state, target if state == "running" else start),
+                             (start, target))
+            if state == "auth-fail":
+                self.assertNotIn((target + ".sb2", "ok"), self.requests())
+
+    def test_refused_second_stage_boots_the_resident_application(self):
+        """A SIP 7960 sent to SCCP 8.0(5)+: the loader updates, the SIP application
+        in flash boots with no error (phone-behaviour.md 5); the load says so."""
+        root = root_7940()
+        for target, state, load, loader in (("P00308000900", "running", "P0S3-8-12-00", "P00308000900"),
+                                            ("P00308000400", "running", "P00308000400", "P00308000400")):
+            shutil.rmtree(self.dir, ignore_errors=True)
+            root["SIPDefault.cnf"] = ("image_version: %s\n" % target).encode()
+            root["SEP%s.cnf.xml" % MAC] = ("<device><loadInformation>%s</loadInformation></device>" % target).encode()
+            r = self.run_phone("7960", root, "P0S3-8-12-00")
+            self.assertEqual((r["state"], r["load"], r["loader"]), (state, load, loader), target)
+            with open(os.path.join(self.dir, "state.json")) as f:
+                st = json.load(f)
+            self.assertEqual((st["app"], st["loader"]), (load, loader))
+        # An application file that fails verification in stage 2: the same fallback.
+        shutil.rmtree(self.dir, ignore_errors=True)
+        root["!P00308000400.sb2"] = sign(sig_header() + b"x" * 700, "7941-7961", "P00308000400.sb2")
+        del root["P00308000400.sb2"]
+        root["SIPDefault.cnf"] = b"image_version: P00308000400\n"
+        r = self.run_phone("7960", root, "P0S3-8-12-00")
+        self.assertEqual((r["state"], r["load"], r["loader"]), ("running", "P0S3-8-12-00", "P00308000400"))
+
+    def test_factory_reset_installs_what_the_term_file_names(self):
+        """phone-behaviour.md 4: a reset phone asks for term<NN>.default.loads before
+        any config and installs its load; the signing-key limits apply."""
+        def term_root(load, build, proto):
+            comps = ["apps41.%s.sbn" % build, "cnu41.%s.sbn" % build, "jar41%s.%s.sbn" % (proto, build)]
+            r = {"term61.default.loads": loads_file(comps), load + ".loads": loads_file(comps)}
+            for c in comps:
+                r[c] = sig_header() + cnu([("usr/bin/app", b"a" * 300)])
+            return r
+        root = term_root("SCCP41.8-5-2S", "8-5-2TH1-9", "sccp")
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SCCP41.8-5-2S</loadInformation></device>"
+        # The reset also erased the trust list: the unsigned config is taken.
+        r = self.run_phone("7961", root, "SCCP41.8-3-3S", faults={"factory-reset": True, "itl": True})
+        self.assertEqual((r["state"], r["load"], r["factory_resets"]), ("running", "SCCP41.8-5-2S", 1))
+        self.assertEqual(r["loads"], ["SCCP41.8-5-2S"])
+        self.assertEqual(self.requests()[0], ("term61.default.loads", "ok"))
+        # Fires once per phone: the next start does not ask again.
+        self.run_phone("7961", root, faults={"factory-reset": True})
+        self.assertEqual(sum(1 for f, _ in self.requests() if f == "term61.default.loads"), 1)
+        # A new-key load named to an old-key phone: Auth Fail, load unchanged.
+        shutil.rmtree(self.dir, ignore_errors=True)
+        root = term_root("SIP41.9-4-2SR3-1S", "9-4-2ES26", "sip")
+        r = self.run_phone("7961", root, "SCCP41.8-3-2S", faults={"factory-reset": True})
+        self.assertEqual((r["state"], r["load"]), ("auth-fail", "SCCP41.8-3-2S"))
+        # No term file: the phone retries (with persist, until the time runs out).
+        shutil.rmtree(self.dir, ignore_errors=True)
+        r = self.run_phone("7961", {}, "SCCP41.8-5-2S", faults={"factory-reset": True})
+        self.assertEqual((r["state"], r["file"]), ("retrying", "term61.default.loads"))
+
+    def test_persist_keeps_retrying(self):
+        """phone-behaviour.md 8: real phones never give up; with persist a missing
+        file means DHCP again and the same requests, not an end state."""
+        rounds = []
+
+        def stop_after_three(_seconds):
+            rounds.append(1)
+            if len(rounds) >= 9:
+                raise KeyboardInterrupt()
+        root = root_cnu("SIP45.9-4-2SR3-1S", "45")
+        root["SEP%s.cnf.xml" % MAC] = b"<device><loadInformation>SIP45.9-4-2SR3-1S</loadInformation></device>"
+        del root["jar45sip.b.sbn"]
+        phone = Phone(MODELS["7965"], MAC, self.dir, lambda vci: dhcp.Lease(
+            "10.0.0.50", 24, "10.0.0.1", "10.0.0.1", ["10.0.0.1"], "", "", None),
+            lambda s: FakeTftp(root, s, firmware.FWSIG.family_of("7965")), sleep=stop_after_three,
+            persist=True)
+        with self.assertRaises(KeyboardInterrupt):
+            phone.run("SCCP45.8-5-2S")
+        self.assertGreaterEqual(phone.st["retry_cycles"], 2)
+        self.assertEqual(phone.last_retry.extra["file"], "jar45sip.b.sbn")
+        self.assertEqual(phone.st["boots"], 1)
+        self.assertGreater(self.requests().count(("jar45sip.b.sbn", "not-found")), 3)
 
     def test_ual_7940_loops_on_a_missing_ctl_file(self):
         root = root_7940()

@@ -77,18 +77,20 @@ Family cnu(const std::string& model, const std::string& p, const std::string& bu
 std::vector<Family> families() {
   Family f7960;
   f7960.model = "7960";
-  f7960.installed = {"P00302010200", "P00303010102", "P00305000500", "P00308000900",
+  f7960.installed = {"P00302010200", "P00303010102", "P00305000500", "P00308000400", "P00308000900",
                      "P00308010200", "P0S3-04-1-00", "P0S3-04-4-00", "P0S3-05-3-00",
                      "P0S3-07-4-00", "P0S3-8-12-00", "P0S3-06-3-00"};
   f7960.old_sccp = "P00302010200";
   f7960.newest_sip = "P0S3-8-12-00";
   f7960.sip_back_from = "P0S3-04-1-00";
-  f7960.sccp_back_to = "P00308010200";
-  f7960.old_to_sip = {"P00303010102", "P00305000500", "P00308000900", "P0S3-8-12-00"};
+  // A SIP phone never takes SCCP 8.0(5) or later in one step (7940-sip-sccp805).
+  f7960.sccp_back_to = "P00308000400";
+  // 5.x refuses SCCP 8.0(5) and later (7940-sccp-804): 8.0(4) is the universal loader.
+  f7960.old_to_sip = {"P00303010102", "P00305000500", "P00308000400", "P0S3-8-12-00"};
   // Cisco's SIP staging up to 7.x (sure), then back to SCCP directly (sure), rather
   // than the shorter way over the uncertain SIP 5.x/6.x -> SCCP rule.
   f7960.sip_to_sccp = {"P0S3-04-4-00", "P0S3-05-3-00", "P0S3-06-3-00", "P0S3-07-4-00",
-                       "P00308010200"};
+                       "P00308000400"};
   f7960.unknown_to_sip = f7960.old_to_sip;
   f7960.stone = "P00305000500";
   f7960.stone_archive = "cmterm-7940-7960-sccp.5-0-5.zip";
@@ -435,33 +437,55 @@ TEST_CASE("7940/7960 signed loads never go back to unsigned ones") {
 }
 
 TEST_CASE("any SCCP 8.x load of the root is the universal-loader stone") {
-  for (const char* loader : {"P0030801SR02", "P00308010200", "P00308000500"}) {
+  // From an SCCP 8.x load every SIP load is one step (7940-ual).
+  for (const char* loader : {"P0030801SR02", "P00308010200", "P00308000500", "P00308000400"}) {
     CAPTURE(loader);
-    CHECK(names(plan_in_root("7960", "P00305000500", "P0S3-8-12-00",
-                             {"P00305000500", loader, "P0S3-8-12-00"})) ==
-          std::vector<std::string>{loader, "P0S3-8-12-00"});
+    CHECK(names(plan_in_root("7960", loader, "P0S3-8-12-00", {loader, "P0S3-8-12-00"})) ==
+          std::vector<std::string>{"P0S3-8-12-00"});
   }
-  // The seed's load is preferred when present, else the newest of the class.
+  // From 5.x only 8.0(4) or older 8.x loads are taken (7940-sccp-804); a later
+  // loader is reached through 8.0(4) only when the plan must end on it.
   CHECK(names(plan_in_root("7960", "P00305000500", "P0S3-8-12-00",
-                           {"P00308000500", "P00308000900", "P0030801SR02", "P0S3-8-12-00"})) ==
-        std::vector<std::string>{"P00308000900", "P0S3-8-12-00"});
-  CHECK(names(plan_in_root("7960", "P00305000500", "P0S3-8-12-00",
-                           {"P00308000500", "P0030801SR02", "P00308010200", "P0S3-8-12-00"})) ==
-        std::vector<std::string>{"P0030801SR02", "P0S3-8-12-00"});
+                           {"P00308000400", "P00308000900", "P0030801SR02", "P0S3-8-12-00"})) ==
+        std::vector<std::string>{"P00308000400", "P0S3-8-12-00"});
+  CHECK(names(plan_in_root("7960", "P00305000500", "P00308000900",
+                           {"P00308000400", "P00308000900", "P0S3-8-12-00"})) ==
+        std::vector<std::string>{"P00308000400", "P00308000900"});
+  // A root whose 8.x loads are all 8.0(5) or later names the class it lacks.
+  const auto late = plan_in_root("7960", "P00305000500", "P0S3-8-12-00",
+                                 {"P00308000500", "P0030801SR02", "P00308010200", "P0S3-8-12-00"});
+  REQUIRE_FALSE(late.steps.has_value());
+  CHECK(late.lacks_stone);
+  CHECK(late.blocked.find("P00308000400") != std::string::npos);
   // A root without any SCCP 8.x load names the class it lacks.
   const auto none = plan_in_root("7960", "P00305000500", "P0S3-8-12-00", {"P0S3-8-12-00"});
   REQUIRE_FALSE(none.steps.has_value());
-  CHECK(none.blocked.find("'SCCP >=8.0 <9.0' (e.g. P00308000900) (rule 7940-ual-sip), and the root holds none") !=
+  CHECK(none.blocked.find("'SCCP >=8.0 <9.0' (e.g. P00308000400) (rule 7940-ual-sip), and the root holds none") !=
         std::string::npos);
 }
 
+TEST_CASE("7940/7960 Auth error edges: 8.0(4) before 8.0(5)+, 8.1(1) before 8.1(2)+, SIP never to SCCP 8.0(5)+") {
+  CHECK(names(plan_in_root("7960", "P00308000900", "P00308010200",
+                           {"P00308010100", "P00308010200"})) ==
+        std::vector<std::string>{"P00308010100", "P00308010200"});
+  const auto no_811 = plan_in_root("7960", "P00308000900", "P00308010200", {"P00308010200"});
+  REQUIRE_FALSE(no_811.steps.has_value());
+  CHECK(no_811.blocked.find("rule 7940-sccp-812") != std::string::npos);
+  // SIP back to SCCP 8.0(9): through an older SCCP load, never straight.
+  CHECK(names(plan_in_root("7960", "P0S3-8-12-00", "P00308000900", {"P00308000400", "P00308000900"})) ==
+        std::vector<std::string>{"P00308000400", "P00308000900"});
+  const auto straight = plan_in_root("7960", "P0S3-8-12-00", "P00308000900", {"P00308000900"});
+  REQUIRE_FALSE(straight.steps.has_value());
+  CHECK(straight.blocked.find("rule 7940-sip-sccp805") != std::string::npos);
+}
+
 TEST_CASE("the seed's route comes out when the seed's loads are present, with no step down") {
-  const std::vector<std::string> seed{"P00303010102", "P00305000500", "P00308000900", "P0S3-8-12-00"};
+  const std::vector<std::string> seed{"P00303010102", "P00305000500", "P00308000400", "P0S3-8-12-00"};
   CHECK(names(plan_in_root("7940", "P00303010102", "P0S3-8-12-00", seed)) ==
-        std::vector<std::string>{"P00305000500", "P00308000900", "P0S3-8-12-00"});
+        std::vector<std::string>{"P00305000500", "P00308000400", "P0S3-8-12-00"});
   // The demo's 7940 runs 5.0(5): it is not sent back to 3.1(1.2) first.
   CHECK(names(plan_in_root("7940", "P00305000500", "P0S3-8-12-00", seed)) ==
-        std::vector<std::string>{"P00308000900", "P0S3-8-12-00"});
+        std::vector<std::string>{"P00308000400", "P0S3-8-12-00"});
   // Without a root the plan names the seed's loads to download.
   PlanRequest request;
   request.model = catalog().find_model("7960");

@@ -108,13 +108,17 @@ std::vector<int> stone_ranks(const std::vector<LoadName>& nodes,
 // fills (what the admin must add to the root).
 std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vector<bool>& reached,
                             const std::vector<const Rule*>& rules, const PlanRequest& request,
-                            const firmware::ModelCatalog& catalog, bool& lacks_stone) {
+                            const firmware::ModelCatalog& catalog, const std::vector<Step>* relaxed_route,
+                            bool& lacks_stone) {
   const auto& target = request.target;
   std::string text = fmt::format("no route from {} to {}", describe(request.from), target.name);
   const auto direct = judge_jump(rules, request.from, target).forbidden_by;
   if (direct != nullptr)
     text += fmt::format(": {} forbids the direct jump ({})", direct->citation(), direct->note);
   std::vector<const Rule*> lacking;
+  const auto note_lacking = [&](const Rule* rule) {
+    if (std::find(lacking.begin(), lacking.end(), rule) == lacking.end()) lacking.push_back(rule);
+  };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (!reached[i]) continue;
     const auto* rule = judge_jump(rules, nodes[i], target).forbidden_by;
@@ -123,8 +127,26 @@ std::string explain_blocked(const std::vector<LoadName>& nodes, const std::vecto
     const bool filled = std::any_of(nodes.begin(), nodes.end(), [&](const LoadName& n) {
       return n.name != target.name && rule->is_stone(n, *request.model);
     });
-    if (!filled && std::find(lacking.begin(), lacking.end(), rule) == lacking.end())
-      lacking.push_back(rule);
+    if (!filled) note_lacking(rule);
+  }
+  // A class can be filled and still out of reach (a 5.x phone refuses the root's
+  // 8.1 loader and needs 8.0(4) first): the route with the rules' preferred stones
+  // says which of them the root lacks.
+  if (lacking.empty() && relaxed_route != nullptr) {
+    for (const auto& step : *relaxed_route) {
+      if (step.load.name == target.name ||
+          std::any_of(nodes.begin(), nodes.end(), [&](const LoadName& n) { return n.name == step.load.name; }))
+        continue;
+      for (const auto* rule : rules) {
+        if (rule->kind != RuleKind::forbid || !rule->is_stone(step.load, *request.model)) continue;
+        const bool filled = std::any_of(nodes.begin(), nodes.end(), [&](const LoadName& n) {
+          return n.name != target.name && rule->is_stone(n, *request.model);
+        });
+        if (filled) continue;  // the root has that class; the narrower one is missing
+        note_lacking(rule);
+        break;
+      }
+    }
   }
   lacks_stone = !lacking.empty();
   for (const auto* rule : lacking) {
@@ -192,8 +214,14 @@ PlanOutcome plan_route(const RuleSet& rules, const PlanRequest& request,
   }
 
   if (target == n || std::get<0>(cost[target]) == kInf) {
+    std::optional<std::vector<Step>> relaxed_route;
+    if (request.only_known) {
+      auto relaxed = request;
+      relaxed.only_known = false;
+      relaxed_route = plan_route(rules, relaxed, catalog).steps;
+    }
     outcome.blocked = explain_blocked(nodes, done, family_rules, request, catalog,
-                                      outcome.lacks_stone);
+                                      relaxed_route ? &*relaxed_route : nullptr, outcome.lacks_stone);
     return outcome;
   }
 

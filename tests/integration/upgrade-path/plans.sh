@@ -11,7 +11,7 @@ bin="${CF_BIN_DIR}/upgrade-path"
 root="$(cf_tmpdir)"
 out="$(cf_tmpdir)"
 
-for f in P00303010102.loads P00305000500.loads P00308000900.loads P0S3-8-12-00.loads \
+for f in P00303010102.loads P00305000500.loads P00308000400.loads P00308000900.loads P0S3-8-12-00.loads \
          P003-8-12-00.bin P003-8-12-00.sbn P0S3-07-4-00.loads \
          SCCP41.8-2-2SR2S.loads SCCP41.8-5-2S.loads SIP41.9-4-2SR3-1S.loads \
          SCCP41.9-4-2SR3-1S.loads term41.default.loads; do
@@ -35,7 +35,7 @@ run() {
 # 1. The classic 7960 migration, every stone installed: exit 0, four steps.
 run 0 "${out}/a" --model 7960 --from P00302010200 --to sip --root "${root}"
 cf_assert_eq $'#step\tmodel\tload\tprotocol\tversion\twhy' "$(head -1 "${out}/a")" "header"
-cf_assert_eq "P00303010102 P00305000500 P00308000900 P0S3-8-12-00" \
+cf_assert_eq "P00303010102 P00305000500 P00308000400 P0S3-8-12-00" \
   "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/a")" "7960 route"
 cf_assert_eq $'4\t7960\tP0S3-8-12-00\tSIP\t8.12(0)\ttarget' "$(tail -1 "${out}/a")" "last step"
 cf_assert_contains "$(sed -n 2p "${out}/a")" "stepping stone of 7940-sccp-3 (uncertain)"
@@ -73,7 +73,7 @@ run 0 "${out}/f2" --model 7960 --from P00303010102 --to P0S3-8-12-00
 cf_assert_contains "$(cat "${out}/f2")" "P00305000500"
 printf '%s\n' P00305000300.bin >"${root}/P00305000300.loads"; printf x >"${root}/P00305000300.bin"
 run 0 "${out}/f3" --model 7960 --from P00303010102 --to P0S3-8-12-00 --root "${root}"
-cf_assert_eq "P00305000300 P00308000900 P0S3-8-12-00" \
+cf_assert_eq "P00305000300 P00308000400 P0S3-8-12-00" \
   "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/f3")" "route through the root's 5.x load"
 
 # 7. A SIP 8.x load without its P003 loader files: exit 3 naming the files and rule.
@@ -125,16 +125,32 @@ run 1 "${out}/r" --model 7931 --from SCCP31.9-2-1S --to SCCP31.9-3-1S
 cf_assert_contains "$(cat "${out}/r.err")" "no rule in"
 cf_assert_contains "$(cat "${out}/r.err")" "speaks about the jumps between 7931 loads"
 
-# 14. Classes, not names: a root whose only SCCP 8.x load is P0030801SR02 routes through it;
-#     a phone on 5.0(5) is never sent back to 3.1(1.2); old SIP is staged as Cisco says.
+# 14. Classes, not names: a root whose only SCCP 8.x load is P0030801SR02 routes through
+#     it from 8.0(4) on, but a 5.x phone needs 8.0(4) first (7940-sccp-804: Auth error on
+#     8.0(5) and later) and the root lacks it: exit 3 naming it; a phone on 5.0(5) is never
+#     sent back to 3.1(1.2); old SIP is staged as Cisco says.
 sr="$(cf_tmpdir)"
 for f in P00303010102 P00305000500 P0030801SR02 P0S3-8-12-00 P0S3-04-4-00 P0S3-05-3-00 P0S3-06-3-00 P0S3-07-4-00; do
   printf '%s\n' "${f}.bin" >"${sr}/${f}.loads"; printf x >"${sr}/${f}.bin"
 done
 for f in P003-8-12-00.bin P003-8-12-00.sbn; do printf x >"${sr}/${f}"; done
 run 0 "${out}/s" --model 7960 --from P00305000500 --to P0S3-8-12-00 --root "${sr}"
-cf_assert_eq "P0030801SR02 P0S3-8-12-00" \
-  "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/s")" "route through P0030801SR02"
+cf_assert_eq "P0S3-06-3-00 P0S3-07-4-00 P0S3-8-12-00" \
+  "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/s")" "5.x: CME's way through SIP 6.x, not P0030801SR02"
+late="$(cf_tmpdir)"
+for f in P00305000500 P0030801SR02 P0S3-8-12-00; do
+  printf '%s\n' "${f}.bin" >"${late}/${f}.loads"; printf x >"${late}/${f}.bin"
+done
+for f in P003-8-12-00.bin P003-8-12-00.sbn; do printf x >"${late}/${f}"; done
+run 3 "${out}/s1" --model 7960 --from P00305000500 --to P0S3-8-12-00 --root "${late}"
+cf_assert_contains "$(cat "${out}/s1.err")" "'SCCP =8.0(4)' (e.g. P00308000400) (rule 7940-sccp-804), and the root holds none"
+cf_assert_contains "$(cat "${out}/s1.err")" "cmterm-7940-7960-sccp.8-0-4.zip"
+# 8.1(2)SR2 needs 8.1(1) first (7940-sccp-812: "File auth error").
+run 3 "${out}/s2" --model 7960 --from P00308000400 --to P0030801SR02 --root "${sr}"
+cf_assert_contains "$(cat "${out}/s2.err")" "'SCCP =8.1(1)' (e.g. P00308010100) (rule 7940-sccp-812)"
+cf_assert_contains "$(cat "${out}/s2.err")" "cmterm-7940-7960-sccp.8-1-1.zip"
+run 3 "${out}/s3" --model 7960 --from P0S3-8-12-00 --to P0030801SR02 --root "${sr}"
+cf_assert_contains "$(cat "${out}/s3.err")" "rule 7940-sip-sccp805 ("
 run 0 "${out}/t" --model 7940 --from P0S3-04-1-00 --to P0S3-8-12-00 --root "${sr}"
 cf_assert_eq "P0S3-04-4-00 P0S3-05-3-00 P0S3-06-3-00 P0S3-07-4-00 P0S3-8-12-00" \
   "$(awk -F'\t' 'NR>1 {printf "%s%s", sep, $3; sep=" "}' "${out}/t")" "SIP staging"

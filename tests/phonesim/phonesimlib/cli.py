@@ -102,6 +102,19 @@ faults (--fault, repeatable):
                           others SCCPnn.8-2-2S) instead of --load
   unknown-load            start at a load picked from the MAC that the caller did
                           not choose; it is reported as "initial_load" at the end
+  factory-reset           (79x1 and later) the phone was factory reset before its
+                          first start: settings and trust list gone; it asks for
+                          term<NN>.default.loads (NN: 41 for a 7941, 61 for a 7961,
+                          ...) and installs the load it lists before any config
+                          (signing-key and 8.3(3)/8.5(2) limits apply; missing or
+                          bad: retrying). Fires once per state dir; --factory-reset
+                          resets a saved phone again (phone-behaviour.md 4)
+7940/7960 Auth error (phone-behaviour.md 5):
+  SCCP below 8.0(4) refuses SCCP 8.0(5) or later, SCCP below 8.1(1) refuses 8.1(2)
+  or later: state auth-fail, load unchanged. A protocol change whose second stage
+  is refused (a SIP application asked for SCCP 8.0(5) or later, or an application
+  file that fails verification) boots the resident application under the new
+  loader: state running, "load"/"app" the old application, "loader" the new one.
 
 exit status: 0 state running, 1 any other end state, 2 usage error.
 Needs root (AF_PACKET, ip addr) inside the phone's own network namespace.
@@ -143,6 +156,13 @@ def parse_args(argv):
     p.add_argument("--announce-interval", type=float, default=60, metavar="SECONDS",
                    help="CDP/LLDP-MED period with --stay-up (default 60, as real phones)")
     p.add_argument("--no-announce", action="store_true", help="send no CDP/LLDP-MED frames")
+    p.add_argument("--persist", action="store_true",
+                   help="a phone that cannot get a file keeps retrying (DHCP again, then the "
+                        "same requests) until --timeout, as real phones do, instead of "
+                        "ending in state retrying")
+    p.add_argument("--factory-reset", action="store_true",
+                   help="factory-reset the phone (its saved state) before it starts: settings "
+                        "and trust list gone, it asks for term<NN>.default.loads")
     p.add_argument("-v", "--verbose", action="store_true", help="trace on stderr")
     args = p.parse_args(argv)
     model = find_model(args.model)
@@ -166,12 +186,19 @@ def parse_args(argv):
         elif (key == "key-window" and value in ("wide", "narrow")) or \
                 (key == "auth-fail-mode" and value in ("stay", "loop")):
             faults[key] = value
-        elif key in ("itl", "old-rrq", "ctl-loop") and not value:
+        elif key in ("itl", "old-rrq", "ctl-loop", "factory-reset") and not value:
             faults[key] = True
         elif key == "alt-tftp" and re.match(r"^\d{1,3}(\.\d{1,3}){3}$", value):
             faults[key] = value
         else:
             p.error("unknown fault %r" % f)
+    if "factory-reset" in faults and model.is_7940:
+        p.error("fault factory-reset is modelled for the 79x1 generation and later: no "
+                "term40/term60.default.loads ships for 7940/7960 (ref 1.2)")
+    if args.factory_reset:
+        if model.is_7940:
+            p.error("--factory-reset: see fault factory-reset (79x1 and later only)")
+        faults["factory-reset-now"] = True
     args.faults = faults
     if args.blksize and not 8 <= args.blksize <= 65464:
         p.error("--blksize must be 0 or 8..65464")
@@ -251,7 +278,7 @@ def main(argv=None):
 
     phone = Phone(args.model, args.mac, args.state_dir, do_dhcp, tftp_factory,
                   file_tries=args.file_tries, faults=args.faults, max_boots=args.max_boots, log=log,
-                  flash_seconds=args.flash_seconds, announce=announce)
+                  flash_seconds=args.flash_seconds, announce=announce, persist=args.persist)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, args.timeout)
     try:
@@ -261,6 +288,9 @@ def main(argv=None):
         end = e
     except _Timeout:
         end = EndState("timeout", reason="no end state within %.0f s" % args.timeout)
+        if phone.last_retry is not None:
+            # --persist: still retrying when the time ran out.
+            end = phone.last_retry
     except (ValueError, OSError, netif.NetError) as e:
         end = EndState("error", reason=str(e))
     finally:

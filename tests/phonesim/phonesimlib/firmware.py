@@ -93,22 +93,43 @@ def check_cnu(data):
             "trailing": len(arc) - content - total}, None
 
 
-def _load_fwsig():
-    """The synthetic signature check of tests/fixtures/fwsig.py, found beside this
-    package in the repository (or the installed tree), None when it is absent."""
+def _load_fixture_module(module_name, file_name):
+    """A module of tests/fixtures, found beside this package in the repository (or
+    the installed tree), None when it is absent."""
+    import importlib.machinery
     import importlib.util
     here = os.path.dirname(os.path.abspath(__file__))
     for folder in (os.path.join(here, "..", "..", "fixtures"), os.path.join(here, "..", "fixtures")):
-        path = os.path.join(folder, "fwsig.py")
+        path = os.path.join(folder, file_name)
         if os.path.exists(path):
-            spec = importlib.util.spec_from_file_location("fwsig", path)
+            loader = importlib.machinery.SourceFileLoader(module_name, path)
+            spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             return module
     return None
 
 
-FWSIG = _load_fwsig()
+FWSIG = _load_fixture_module("fwsig", "fwsig.py")
+# The generator of the synthetic firmware: which component build belongs to which
+# load is part of the firmware itself (a real phone reads its load ID from the
+# image it installed), so the simulator takes it from the same table.
+GENERATOR = _load_fixture_module("make_firmware", "make-firmware")
+_JAR = re.compile(r"^[jJ]ar(\d\d)(sccp|sip)\.([A-Za-z0-9-]+)\.sbn$")
+
+
+def load_of_components(names):
+    """The load name a 79x1-class component list installs, from its jar component
+    (jar41sccp.8-5-2TH1-9.sbn -> SCCP41.8-5-2S); (name, None) or (None, reason)."""
+    jars = [m for m in (_JAR.match(n) for n in names) if m]
+    if len(jars) != 1:
+        return None, "the list names %d jar components, not one" % len(jars)
+    if GENERATOR is None:
+        return None, "tests/fixtures/make-firmware is missing: the load cannot be identified"
+    code, protocol, build = jars[0].groups()
+    by_build = {v[2]: v[0] for v in GENERATOR.CNU_VERSIONS}
+    by_build.update({b: v for v, b in GENERATOR.DOCUMENTED_BUILDS.items()})
+    return "%s%s.%sS" % (protocol.upper(), code, by_build.get(build, build)), None
 
 
 def verify_signature(name, data, model):

@@ -28,6 +28,17 @@ GATES_7940 = [
     ("SIP", (7, 0, 0), "SIP", (8, 0, 0), "a SIP 7.x load (CME sequence, then the 8.x loader)"),
     ("SIP", (7, 0, 0), "SCCP", (0, 0, 0), "a SIP 7.x load (CME: to downgrade, first upgrade to 7.x)"),
 ]
+# "Auth error" edges admins report (phone-behaviour.md 5): (running protocol,
+# running below, target protocol, target from, the load it must run first). The
+# phone keeps its load. Both are single reports; data/upgrade-rules has them as
+# uncertain rules 7940-sccp-804 and 7940-sccp-812.
+AUTH_GATES_7940 = [
+    ("SCCP", (8, 0, 4), "SCCP", (8, 0, 5), "8.0(4)"),   # 7960G forum: 5.x -> 8.0(5) Auth error
+    ("SCCP", (8, 1, 1), "SCCP", (8, 1, 2), "8.1(1)"),   # "File auth error": 8.1(2) needs 8.1(1)
+]
+# 7960G forum: "from SIP image 8.12 to SCCP 8.0(5) it will update the loader, then
+# it will boot the (still resident) SIP application!" (rules: 7940-sip-sccp805).
+RESIDENT_SIP_REFUSES_SCCP_FROM = (8, 0, 5)
 # Without the universal application loader of an SCCP 8.x load, SCCP cannot take
 # SIP 7.x or later (BLOG-2005, VOIPINFO-1STEP); CME's own path is SCCP 5.x -> SIP 6.x.
 UAL_7940 = (8, 0, 0)
@@ -86,7 +97,7 @@ def unknown_load(model, mac):
 class Phone:
     def __init__(self, model, mac, state_dir, dhcp, tftp_factory, *, file_tries=3,
                  faults=(), max_boots=20, log=lambda m: None, sleep=time.sleep, retry_pause=0.5,
-                 flash_seconds=0.0, announce=None):
+                 flash_seconds=0.0, announce=None, persist=False):
         self.model, self.mac = model, mac.replace(":", "").replace("-", "").upper()
         self.state_dir = state_dir
         self.dhcp, self.tftp_factory = dhcp, tftp_factory
@@ -99,6 +110,10 @@ class Phone:
         # announce(load, ip): CDP (and LLDP-MED) frames naming the running load, sent
         # at every boot once the phone has an address (evidence-79xx.md 7).
         self.announce = announce
+        # Real phones never give up (phone-behaviour.md 8: "loop 3 times, then drop
+        # its IP and re-request it from DHCP before trying again ... forever").
+        self.persist = persist
+        self.last_retry = None
         self.st = None
         self.client = None
         self.lease = None
@@ -123,6 +138,7 @@ class Phone:
                                                                    self.st.get("mac")))
             if self.st.get("flashing"):
                 self.power_lost_while_flashing()
+            self.maybe_factory_reset()
             return
         if initial_load is None:
             raise ValueError("no --load and no saved state in %s" % self.state_dir)
@@ -138,6 +154,22 @@ class Phone:
             self.st["trust_list"] = "cluster"
         if self.faults.get("alt-tftp"):
             self.st["settings"]["alt_tftp"] = self.faults["alt-tftp"]
+        self.maybe_factory_reset()
+        self.save()
+
+    def maybe_factory_reset(self):
+        """Fault factory-reset (once per phone) or --factory-reset (each start): the
+        phone forgets its settings and trust list and, at its next boot, asks for its
+        term<NN>.default.loads and installs what that names (phone-behaviour.md 4)."""
+        once = self.faults.get("factory-reset") and "factory-reset" not in self.st["faults_fired"]
+        if not (once or self.faults.get("factory-reset-now")):
+            return
+        if once:
+            self.st["faults_fired"].append("factory-reset")
+        self.st["settings"] = {}
+        self.st.pop("trust_list", None)
+        self.st["factory_reset"] = True
+        self.st["factory_resets"] = self.st.get("factory_resets", 0) + 1
         self.save()
 
     def save(self):
@@ -239,11 +271,24 @@ class Phone:
             try:
                 self.boot()
             except Reboot:
+                self.last_retry = None
                 continue
+            except EndState as end:
+                if not (self.persist and end.state == "retrying"):
+                    raise
+                # Not a reboot: the phone drops its address and starts over from DHCP.
+                self.last_retry = end
+                self.st["retry_cycles"] = self.st.get("retry_cycles", 0) + 1
+                self.save()
+                boots_this_run -= 1
+                self.log("retrying %s (cycle %d): DHCP again" % (end.extra.get("file"),
+                                                                 self.st["retry_cycles"]))
+                self.sleep(self.retry_pause)
 
     def boot(self):
-        self.st["boots"] += 1
-        self.save()
+        if self.last_retry is None:
+            self.st["boots"] += 1
+            self.save()
         if self.st.get("corrupt"):
             raise EndState("flash-corrupt", target=self.st["corrupt"],
                            reason="the power went while %s was written to flash; the phone no "
@@ -263,7 +308,36 @@ class Phone:
             if cur is not None and cur.protocol == "SIP":
                 return self.boot_7940_sip()
             return self.boot_xml_config(cnu=False)
+        if self.st.get("factory_reset"):
+            self.install_term_default()
         return self.boot_xml_config(cnu=True)
+
+    @property
+    def term_file(self):
+        return "term%s.default.loads" % self.model.name[-2:]
+
+    def install_term_default(self):
+        """After a factory reset: term<NN>.default.loads names the load the phone
+        installs, whatever any config says (crimsonsilo, itwurx: phone-behaviour.md
+        4). Missing -> the phone retries; the signing-key and jump limits apply."""
+        name = self.term_file
+        t = self.fetch(name, tries=self.file_tries)
+        if t.result != "ok":
+            raise EndState("retrying", file=name, reason="factory reset: %s" % (t.detail or t.result))
+        names, why = firmware.parse_loads(t.data)
+        why = why or firmware.verify_file(name, t.data, t.tsize) or \
+            firmware.verify_signature(name, t.data, self.model.name)
+        target = None
+        if not why:
+            target, why = firmware.load_of_components(names)
+        self.record(t, "ok" if why is None else "invalid", why)
+        if why:
+            raise EndState("retrying", file=name, reason="factory reset: %s" % why)
+        self.log("factory reset: %s names %s" % (name, target))
+        self.st.pop("factory_reset", None)
+        self.save()
+        if target != self.st["load"]:
+            self.install(target, names)
 
     def choose_tftp_server(self):
         """Option 150 (first address), else 66, else siaddr (ref 6: order UNCERTAIN),
@@ -335,12 +409,16 @@ class Phone:
         self.sleep(self.flash_seconds)
         self.st.pop("flashing", None)
 
-    def flash_7940_image(self, name):
+    def flash_7940_image(self, name, loader=False):
+        """LOADER: stage 1 of a protocol change, whose loader files carry the name of
+        an SCCP load (P00308000400.bin) or of a P003- loader."""
         self.write_flash(name)
         parsed = parse_load(name)
-        if parsed is not None and parsed.kind == "loader":
+        if loader or (parsed is not None and parsed.kind == "loader"):
             self.st["previous_protocol"] = self.st["protocol"] or self.st["previous_protocol"]
-            self.st.update(load=name, kind="loader", protocol="", settings={})
+            if self.st["kind"] == "app":
+                self.st["app"] = self.st["load"]   # still in flash: the resident application
+            self.st.update(load=name, kind="loader", loader=name, protocol="", settings={})
         else:
             self.st.update(load=name, kind="app", protocol=parsed.protocol if parsed else "SCCP")
         self.st["loads"].append(name)
@@ -456,6 +534,12 @@ class Phone:
                     and (to_protocol is None or tgt.protocol == to_protocol)
                     and vcmp(tgt.version, to_from) >= 0):
                 refuse("it must load %s first" % first)
+        for protocol, below, to_protocol, to_from, first in AUTH_GATES_7940:
+            if (cur.protocol == protocol and vcmp(cur.version, below) < 0
+                    and tgt.protocol == to_protocol and vcmp(tgt.version, to_from) >= 0):
+                raise EndState("auth-fail", target=target_name,
+                               reason="Auth error: %s does not take %s; it must run %s first" % (
+                                   self.st["load"], target_name, first))
         signed = ((cur.protocol == "SIP" and vcmp(cur.version, SIGNED_SIP_7940) >= 0) or
                   (cur.protocol == "SCCP" and vcmp(cur.version, UAL_7940) >= 0))
         if signed and tgt.protocol == "SIP" and vcmp(tgt.version, SIGNED_SIP_7940) < 0:
@@ -483,6 +567,11 @@ class Phone:
             self.record(t, "ok" if why is None else "invalid", why)
         if names is None or why:
             raise EndState("retrying", file=target + ".loads", reason=why)
+        self.install(target, names)
+
+    def install(self, target, names):
+        """Check, download, flash and reboot into TARGET, whose files are NAMES."""
+        tgt, cur = parse_load(target), self.running()
         two_stage = (self.model.is_7940 and self.st["kind"] == "app" and tgt is not None
                      and cur is not None and tgt.protocol != cur.protocol)
         if self.model.is_7940 and self.st["kind"] == "app":
@@ -493,6 +582,7 @@ class Phone:
             stage = [n for n in names if n.lower().endswith((".bin", ".sbn"))]
         elif self.st["kind"] == "loader":
             stage = [n for n in names if not n.lower().endswith((".bin", ".sbn"))] or names
+            self.check_resident_accepts(target)
         else:
             stage = names
         for name in stage:
@@ -509,15 +599,41 @@ class Phone:
         if two_stage:
             loader = os.path.splitext(stage[0])[0] if stage else target
             self.st["pending"] = target
-            self.flash_7940_image(loader)
+            self.flash_7940_image(loader, loader=True)
         self.write_flash(target)
         self.st["previous_protocol"] = self.st["protocol"] or self.st.get("previous_protocol", "")
         self.st.update(load=target, kind="app", protocol=tgt.protocol if tgt else self.st["protocol"] or "SCCP")
+        if self.model.is_7940:
+            self.st["app"] = target
         self.st.pop("pending", None)
         self.st["loads"].append(target)
         self.save()
         self.log("flashed %s, rebooting" % target)
         raise Reboot()
+
+    def check_resident_accepts(self, target):
+        """Stage 2 of a 7940/7960 protocol change: the new loader asks for the
+        application; a refused one leaves the resident application running."""
+        resident, tgt = parse_load(self.st.get("app") or ""), parse_load(target)
+        if (resident is not None and tgt is not None and resident.protocol == "SIP"
+                and tgt.protocol == "SCCP" and vcmp(tgt.version, RESIDENT_SIP_REFUSES_SCCP_FROM) >= 0):
+            self.boot_resident(target, "the SIP application in flash refuses SCCP %s" % target)
+
+    def boot_resident(self, target, why):
+        """phone-behaviour.md 5: new loader, old application, no error on screen. The
+        phone looks alive; only the load it runs shows the upgrade failed."""
+        app, loader = self.st.get("app"), self.st["load"]
+        if not app:
+            raise EndState("protocol-application-invalid", target=target, reason=why)
+        resident = parse_load(app)
+        self.st.update(load=app, kind="app", loader=loader,
+                       protocol=resident.protocol if resident else "SCCP")
+        self.st.pop("pending", None)
+        self.save()
+        self.log("stage 2 refused (%s): booting the resident %s" % (why, app))
+        raise EndState("running", protocol=self.st["protocol"], loader=loader, app=app, target=target,
+                       detail="stage 2 refused (%s); the new loader %s booted the resident "
+                              "application %s" % (why, loader, app))
 
     def keys_known(self, load):
         """The signing keys a running load can verify: {"old"}, {"old", "new"} or {"new"}."""
@@ -553,6 +669,10 @@ class Phone:
                 why = t.detail or t.result
             if attempt + 1 < self.file_tries:
                 self.sleep(self.retry_pause)
+        if self.model.is_7940 and self.st["kind"] == "loader" and t.result == "ok":
+            # 7960G forum: "say it is verifying ... fetch the .sb2 file again, then it
+            # boots the application in flash ... without reporting any errors".
+            self.boot_resident(self.st.get("pending") or name, "%s: %s" % (name, why))
         raise EndState("retrying", file=name, reason=why)
 
     # ------------------------------------------------------------ result
@@ -568,6 +688,13 @@ class Phone:
             out.update(boots=st["boots"], loads=list(st["loads"]), initial_load=st["initial_load"])
         if self.lease is not None:
             out["ip"] = self.lease.address
+        if st and self.model.is_7940:
+            out.setdefault("loader", st.get("loader"))
+            out.setdefault("app", st.get("app") or (st["load"] if st.get("kind") == "app" else None))
+        if st and st.get("retry_cycles"):
+            out["retry_cycles"] = st["retry_cycles"]
+        if st and st.get("factory_resets"):
+            out["factory_resets"] = st["factory_resets"]
         if st and st["settings"].get("tftp_server"):
             out["tftp_server"] = st["settings"]["tftp_server"]
         return out
