@@ -227,6 +227,7 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
     auto [it, inserted] = newest_by_components.try_emplace(std::move(components), &load, parsed->version);
     if (!inserted && parsed->version > it->second.second) it->second = {&load, parsed->version};
   }
+  std::vector<std::string> same_load;
   for (auto& [name, variants] : term_candidates) {
     if (!known(name)) {
       plan.files.emplace(name, variants.files.back());
@@ -244,14 +245,11 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
         for (const auto* load : of->second) {
           auto [slot, inserted] = kept.try_emplace(load->load, candidate);
           if (inserted) continue;
-          const auto text = fmt::format("{}: {} and {} both list the components of {} but have different bytes",
-                                        name, slot->second->origin(), candidate->origin(), load->load);
-          if (!force) {
-            conflicts.push_back(text);
-          } else {
-            diagnostics.warning(text + "; --force: the later one is kept");
-            slot->second = candidate;
-          }
+          // Both list exactly the load's components, so either is right for it;
+          // only their signature headers differ.
+          same_load.push_back(fmt::format("{}: {} and {} both list the components of {}; keeping the later one",
+                                          name, slot->second->origin(), candidate->origin(), load->load));
+          slot->second = candidate;
         }
       }
       const auto it = newest_by_components.find(components);
@@ -271,12 +269,7 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
     plan.recovery.push_back(std::move(check));
     for (const auto& [load, file] : kept) plan.kept_terms.push_back({load, name, file});
   }
-  if (!conflicts.empty()) {
-    report_lines(diagnostics, cli::Severity::error, conflicts);
-    throw Error(fmt::format("the inputs disagree on {} term file variant(s); nothing was installed (--force keeps "
-                            "the later one)",
-                            conflicts.size()));
-  }
+  report_lines(diagnostics, cli::Severity::note, same_load);
 
   for (const auto& [name, file] : plan.files) {
     if (listed.contains(name)) continue;

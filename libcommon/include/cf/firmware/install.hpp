@@ -61,8 +61,8 @@ struct LoadPlan {
 // (then the later input wins); term*.default.loads variants are not a conflict:
 // the one whose components belong to the newest load wins, and every variant
 // whose component list equals a load's of this run is kept for that load
-// (kept_terms; two variants with different bytes for one load are a conflict,
-// like two inputs that disagree). Files that were not
+// (kept_terms; of two variants with different bytes for one load, both listing
+// its components, the later input's, with a note). Files that were not
 // kept (StagedFile::path empty) go to `ignored` and are never compared.
 // Work is O(n log n) in the number of files: a flood of entries costs no
 // quadratic search.
