@@ -418,7 +418,11 @@ TEST_CASE("plan_loads and install keep each term variant under .term/LOAD; set_r
     CHECK(code("7961", "P00308000900") == 1);       // another family
     CHECK(code("7961", "SCCP42.8-5-2S") == 1);      // another family too
     CHECK(code("7961", "term61.default") == 1);     // not an application load
-    CHECK(code("7961", "SCCP41.8-4-2S") == 3);      // not in the root
+    CHECK(code("7961", "SCCP41.8-4-2S") == 1);      // never unpacked: no variant kept
+    // Kept, but the load in the root lost a file: refused.
+    fs::rename(root.path / "a41.8-5-2.bin", root.path / "a.away");
+    CHECK(code("7961", "SCCP41.8-5-2S") == 3);
+    fs::rename(root.path / "a.away", root.path / "a41.8-5-2.bin");
     try {
       set_recovery_load(root.path, *m7961, "SCCP41.8-5-2S", catalog(), "cmterm-x.zip");
       fs::remove(kept_term_path(root.path, "SCCP41.8-5-2S", "term61.default.loads"));

@@ -475,6 +475,21 @@ std::vector<TermInstalled> set_recovery_load(const fs::path& root, const ModelIn
     throw Error(fmt::format("{} is a load of {}, but the {} belongs to {}", load, name->family, model.model,
                             model.family));
 
+  // A load never unpacked here has no variant: say which download brings it.
+  for (const auto& term : model.term_files) {
+    const auto kept = kept_term_path(root, name->name, term);
+    for (const auto& dir : {kept.parent_path().parent_path(), kept.parent_path()}) {
+      struct stat st {};
+      if (::lstat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+        throw VerificationError(fmt::format("{} is not a directory; refusing to read term files through it",
+                                            dir.string()));
+    }
+    struct stat st {};
+    if (::lstat(kept.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw Error(fmt::format("no {} was kept for {} in {} (fwunpack keeps one for each load it installs); unpack "
+                              "{} into {} with fwunpack -C first",
+                              term, name->name, (root / std::string(kKeptTermDir)).string(), archive, root.string()));
+  }
   // The load as the root serves it: a term file must not send a reset phone to
   // a load whose files are not all there.
   const auto check = check_load(root, name->name);
@@ -490,17 +505,6 @@ std::vector<TermInstalled> set_recovery_load(const fs::path& root, const ModelIn
   std::vector<fs::path> sources;
   for (const auto& term : model.term_files) {
     const auto kept = kept_term_path(root, name->name, term);
-    for (const auto& dir : {kept.parent_path().parent_path(), kept.parent_path()}) {
-      struct stat st {};
-      if (::lstat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
-        throw VerificationError(fmt::format("{} is not a directory; refusing to read term files through it",
-                                            dir.string()));
-    }
-    struct stat st {};
-    if (::lstat(kept.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      throw Error(fmt::format("no {} was kept for {} in {} (fwunpack keeps one for each load it installs); unpack "
-                              "{} into {} with fwunpack -C first",
-                              term, name->name, (root / std::string(kKeptTermDir)).string(), archive, root.string()));
     if (auto problem = check_file(kept, term))
       throw VerificationError(fmt::format("{} is {}", kept.string(), *problem));
     const auto listed = components_of(kept);

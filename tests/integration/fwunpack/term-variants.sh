@@ -110,7 +110,12 @@ expect_rc 1 "not a model in the catalog" --set-term SCCP41.8-5-2S --model 7999 -
 cp "$root/SCCP41.8-5-2S.loads" "$root/SCCP41.8-5-2SR1S.loads"
 expect_rc 1 "unpack cmterm-7941_7961-sccp.8-5-2SR1.zip into $root" --set-term SCCP41.8-5-2SR1S --model 7961 -C "$root"
 rm "$root/SCCP41.8-5-2SR1S.loads"
-expect_rc 3 "SCCP41.8-4-2S is not complete in $root" --set-term SCCP41.8-4-2S --model 7961 -C "$root"
+expect_rc 1 "unpack cmterm-7941_7961-sccp.8-4-2.zip into $root" --set-term SCCP41.8-4-2S --model 7961 -C "$root"
+# Kept, but the load in the root lost a file: a reset phone must not be sent there.
+mv "$root/jar41sccp.8-5-2TH1-9.sbn" "$tmp/"
+expect_rc 3 "SCCP41.8-5-2S is not complete in $root (jar41sccp.8-5-2TH1-9.sbn is missing)" \
+  --set-term SCCP41.8-5-2S --model 7961 -C "$root"
+mv "$tmp/jar41sccp.8-5-2TH1-9.sbn" "$root/"
 # A kept variant that lists other components than its load: refused.
 cp "$root/.term/SIP41.9-4-2SR3-1S/term61.default.loads" "$tmp/saved"
 cp "$root/.term/SCCP41.8-2-2SR2S/term61.default.loads" "$root/.term/SIP41.9-4-2SR3-1S/term61.default.loads"
