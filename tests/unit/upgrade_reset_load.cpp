@@ -80,6 +80,17 @@ TEST_CASE("a phone below 8.3(3) holds the term file at 8.5(2); once all are ther
   CHECK(unknown.why.find("one step for unknown, SIP41.9-4-2SR3-1S") != std::string::npos);
 }
 
+TEST_CASE("of two loads of one version on the routes, the target's protocol") {
+  const auto sip = choose_reset_load(rules(), fleet({"SCCP41.8-2-2S", "SIP41.8-2-2S"}, kTarget, kRoot), catalog());
+  REQUIRE(sip.load.has_value());
+  CHECK(sip.load->name == "SIP41.8-5-2S");
+  const auto sccp =
+      choose_reset_load(rules(), fleet({"SCCP41.8-2-2S", "SIP41.8-2-2S"}, "SCCP41.9-4-2SR3-1S",
+                                       {"SCCP41.8-5-2S", "SIP41.8-5-2S", "SCCP41.9-4-2SR3-1S"}), catalog());
+  REQUIRE(sccp.load.has_value());
+  CHECK(sccp.load->name == "SCCP41.8-5-2S");
+}
+
 TEST_CASE("only loads on a route count, and only those the root holds") {
   // 9.3(4) lies on no route from these phones: never named, though newer than 8.5(2).
   auto root = kRoot;

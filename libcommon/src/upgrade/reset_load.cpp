@@ -68,8 +68,9 @@ ResetChoice choose_reset_load(const RuleSet& rules, const ResetRequest& request,
   for (auto& [name, load] : candidates) order.push_back(load);
   const auto protocol = request.target.protocol;
   std::sort(order.begin(), order.end(), [&](const LoadName& a, const LoadName& b) {
-    return std::make_tuple(b.version, a.protocol == protocol, b.name) <
-           std::make_tuple(a.version, b.protocol == protocol, a.name);
+    // Newest first; at one version the target's protocol first; then by name.
+    return std::make_tuple(b.version, b.protocol == protocol, a.name) <
+           std::make_tuple(a.version, a.protocol == protocol, b.name);
   });
 
   std::vector<std::string> refused;
