@@ -43,6 +43,9 @@ cf_assert_eq 6 "$(grep -vc '^#' "$tmp/manifest.tsv")" "manifest rows"
 "$FWUNPACK" --verify "$root" >"$tmp/verify.tsv" 2>"$tmp/verify.err" || cf_fail "--verify: $(cat "$tmp/verify.err")"
 cf_assert_eq "$(cat "$tmp/manifest.tsv")" "$(cat "$tmp/verify.tsv")" "--verify lists what the install did"
 if grep -q '\.term' "$tmp/verify.tsv" "$tmp/verify.err"; then cf_fail "--verify mentions .term"; fi
+"$FWUNPACK" --verify "$root" --json >"$tmp/verify.json" 2>/dev/null || cf_fail "--verify --json"
+cf_assert_eq 6 "$(wc -l <"$tmp/verify.json")" "--verify --json rows"
+if grep -q '\.term' "$tmp/verify.json"; then cf_fail "--verify --json mentions .term"; fi
 # The root read back as an input takes no kept variant along.
 "$FWUNPACK" --list "$root" >"$tmp/list.tsv" 2>/dev/null || cf_fail "--list of the root"
 cf_assert_eq 1 "$(awk -F'\t' '$1 == "term61.default.loads"' "$tmp/list.tsv" | wc -l)" "term61 listed once"
