@@ -91,7 +91,7 @@ cf_assert_eq $'SCCP\t7941-7961\t7961\t8.5(2)' "$(awk -F'\t' '$1 == "term61.defau
 line="$("$FWUNPACK" --set-term SCCP41.8-5-2S --model 7961 -C "$root" --json 2>"$tmp/same.err")" || cf_fail "again"
 cf_assert_eq '{"term":"term61.default.loads","load":"SCCP41.8-5-2S"}' "$line" "--set-term --json"
 cf_assert_contains "$(cat "$tmp/same.err")" "already names SCCP41.8-5-2S"
-left="$(ls -A "$root" | grep '^\.fwunpack-' || true)"
+left="$(find "$root" -maxdepth 1 -name '.fwunpack-*')"
 [[ -z "$left" ]] || cf_fail "staging left behind: $left"
 
 # expect_rc RC MESSAGE ARGS... : fwunpack ARGS exits RC, stderr contains MESSAGE, the root's term files unchanged.
