@@ -323,3 +323,137 @@ TEST_CASE("report_lines: a long list of problems is cut, with a count of the res
   CHECK(text.find("problem 10\n") == std::string::npos);
   CHECK(text.find("... and 15 more like these") != std::string::npos);
 }
+
+namespace {
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+const ModelCatalog& catalog() {
+  static const ModelCatalog instance = ModelCatalog::load_default();
+  return instance;
+}
+
+}  // namespace
+
+TEST_CASE("plan_loads and install keep each term variant under .term/LOAD; set_recovery_load installs one") {
+  TempDir root;
+  std::ostringstream sink;
+  const cf::cli::Diagnostics diagnostics("fwunpack", sink, false);
+  const auto term_a = header(50) + "a41.8-5-2.bin\n";      // ships with SCCP41.8-5-2S
+  const auto term_b = header(60) + "b41.9-4-2.bin\n";      // ships with SIP41.9-4-2SR3-1S
+  const auto term_c = header(70) + "c41.nothing.bin\n";    // lists no load of the run
+  {
+    StagingDir staging(root.path);
+    const auto& dir = staging.path();
+    write(dir / "SCCP41.8-5-2S.loads", header(40) + "a41.8-5-2.bin\n");
+    write(dir / "a41.8-5-2.bin", "a");
+    write(dir / "SIP41.9-4-2SR3-1S.loads", header(40) + "b41.9-4-2.bin\n");
+    write(dir / "b41.9-4-2.bin", "b");
+    write(dir / "t-a", term_a);
+    write(dir / "t-c", term_c);
+    write(dir / "t-b", term_b);
+    std::vector<StagedFile> files;
+    for (const auto* name : {"SCCP41.8-5-2S.loads", "a41.8-5-2.bin", "SIP41.9-4-2SR3-1S.loads", "b41.9-4-2.bin"})
+      files.push_back(staged(dir, name));
+    for (const auto* name : {"t-a", "t-c", "t-b"}) {
+      files.push_back(staged(dir, name));
+      files.back().name = "term61.default.loads";
+    }
+    const auto plan = plan_loads(files, root.path, false, diagnostics);
+    REQUIRE(plan.complete());
+    REQUIRE(plan.kept_terms.size() == 2);
+    const auto summary = install(plan, root.path, false, diagnostics);
+    CHECK(summary.terms_written.size() == 2);
+  }
+  // Today's default in the root (the newest load's), every variant kept by load.
+  CHECK(read_all(root.path / "term61.default.loads") == term_b);
+  CHECK(read_all(kept_term_path(root.path, "SCCP41.8-5-2S", "term61.default.loads")) == term_a);
+  CHECK(read_all(kept_term_path(root.path, "SIP41.9-4-2SR3-1S", "term61.default.loads")) == term_b);
+  std::size_t kept_dirs = 0;
+  for (const auto& entry : fs::directory_iterator(root.path / ".term")) {
+    ++kept_dirs;
+    CHECK(entry.is_directory());
+  }
+  CHECK(kept_dirs == 2);  // term_c lists no load of the run: not kept
+  // --verify and the manifest see only the root's own .loads files.
+  std::set<std::string> checked;
+  for (const auto& check : check_root(root.path)) checked.insert(check.load);
+  CHECK(checked == std::set<std::string>{"SCCP41.8-5-2S", "SIP41.9-4-2SR3-1S", "term61.default"});
+
+  const auto* m7961 = catalog().find_model("7961");
+  REQUIRE(m7961 != nullptr);
+  SUBCASE("set_recovery_load: the kept variant replaces the root's by rename; again: left alone") {
+    const auto first = set_recovery_load(root.path, *m7961, "SCCP41.8-5-2S", catalog(), "x.zip");
+    REQUIRE(first.size() == 1);
+    CHECK(first[0].term_file == "term61.default.loads");
+    CHECK(first[0].load == "SCCP41.8-5-2S");
+    CHECK(first[0].changed);
+    CHECK(read_all(root.path / "term61.default.loads") == term_a);
+    const auto again = set_recovery_load(root.path, *m7961, "SCCP41.8-5-2S", catalog(), "x.zip");
+    CHECK_FALSE(again[0].changed);
+    for (const auto& entry : fs::directory_iterator(root.path))
+      CHECK_FALSE(entry.path().filename().string().starts_with(".fwunpack-"));
+    // The new bytes are a new inode: the kept variant is not touched by later changes.
+    set_recovery_load(root.path, *m7961, "SIP41.9-4-2SR3-1S", catalog(), "x.zip");
+    CHECK(read_all(root.path / "term61.default.loads") == term_b);
+    CHECK(read_all(kept_term_path(root.path, "SCCP41.8-5-2S", "term61.default.loads")) == term_a);
+  }
+  SUBCASE("set_recovery_load fails closed") {
+    const auto code = [&](const std::string& model, const std::string& load) {
+      const auto* info = catalog().find_model(model);
+      REQUIRE(info != nullptr);
+      try {
+        set_recovery_load(root.path, *info, load, catalog(), "cmterm-x.zip");
+      } catch (const cf::Error& error) {
+        INFO(error.what());
+        return static_cast<int>(error.code());
+      }
+      return 0;
+    };
+    CHECK(code("7960", "SCCP41.8-5-2S") == 1);      // no term file
+    CHECK(code("7941", "SCCP41.8-5-2S") == 1);      // term41 never kept
+    CHECK(code("7961", "P00308000900") == 1);       // another family
+    CHECK(code("7961", "SCCP42.8-5-2S") == 1);      // another family too
+    CHECK(code("7961", "term61.default") == 1);     // not an application load
+    CHECK(code("7961", "SCCP41.8-4-2S") == 1);      // never unpacked: no variant kept
+    // Kept, but the load in the root lost a file: refused.
+    fs::rename(root.path / "a41.8-5-2.bin", root.path / "a.away");
+    CHECK(code("7961", "SCCP41.8-5-2S") == 3);
+    fs::rename(root.path / "a.away", root.path / "a41.8-5-2.bin");
+    try {
+      set_recovery_load(root.path, *m7961, "SCCP41.8-5-2S", catalog(), "cmterm-x.zip");
+      fs::remove(kept_term_path(root.path, "SCCP41.8-5-2S", "term61.default.loads"));
+      set_recovery_load(root.path, *m7961, "SCCP41.8-5-2S", catalog(), "cmterm-x.zip");
+      FAIL("a missing variant was installed");
+    } catch (const cf::Error& error) {
+      CHECK(std::string(error.what()).find("cmterm-x.zip") != std::string::npos);
+    }
+    // A kept variant that no longer lists the load's components: refused, root unchanged.
+    write(kept_term_path(root.path, "SIP41.9-4-2SR3-1S", "term61.default.loads"), header(60) + "a41.8-5-2.bin\n");
+    const auto served = read_all(root.path / "term61.default.loads");
+    CHECK(code("7961", "SIP41.9-4-2SR3-1S") == 3);
+    CHECK(read_all(root.path / "term61.default.loads") == served);
+    // A symbolic link in place of a load's folder is not read through.
+    fs::remove_all(root.path / ".term" / "SIP41.9-4-2SR3-1S");
+    fs::create_directory_symlink(root.path / ".term" / "SCCP41.8-5-2S", root.path / ".term" / "SIP41.9-4-2SR3-1S");
+    CHECK(code("7961", "SIP41.9-4-2SR3-1S") == 3);
+  }
+  SUBCASE("install: a kept variant with other bytes is a conflict unless --force") {
+    write(kept_term_path(root.path, "SCCP41.8-5-2S", "term61.default.loads"), header(52) + "a41.8-5-2.bin\n");
+    StagingDir staging(root.path);
+    write(staging.path() / "SCCP41.8-5-2S.loads", header(40) + "a41.8-5-2.bin\n");
+    write(staging.path() / "a41.8-5-2.bin", "a");
+    write(staging.path() / "t-a", term_a);
+    std::vector<StagedFile> files{staged(staging.path(), "SCCP41.8-5-2S.loads"), staged(staging.path(), "a41.8-5-2.bin"),
+                                  staged(staging.path(), "t-a")};
+    files.back().name = "term61.default.loads";
+    const auto plan = plan_loads(files, root.path, false, diagnostics);
+    CHECK_THROWS_AS(install(plan, root.path, false, diagnostics), cf::Error);
+    const auto summary = install(plan, root.path, true, diagnostics);
+    CHECK(summary.terms_written == std::vector<std::string>{".term/SCCP41.8-5-2S/term61.default.loads"});
+    CHECK(read_all(kept_term_path(root.path, "SCCP41.8-5-2S", "term61.default.loads")) == term_a);
+  }
+}

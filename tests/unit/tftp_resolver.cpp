@@ -75,6 +75,9 @@ TEST_CASE("request names: separators, leading slashes, dot-dot, control characte
   CHECK_FALSE(split_request_name(".fwunpack.lock"));
   CHECK_FALSE(split_request_name(".fwunpack-Ab12Cd/f000000"));
   CHECK_FALSE(split_request_name("sub/.hidden"));
+  // fwunpack's kept term file variants: only --set-term puts one where phones read.
+  CHECK_FALSE(split_request_name(".term/SCCP41.8-5-2S/term61.default.loads"));
+  CHECK_FALSE(split_request_name("/.term/SIP41.9-4-2SR3-1S/term41.default.loads"));
   CHECK(split_request_name("SEP001122334455.cnf.xml").value().size() == 1);
 }
 

@@ -233,6 +233,25 @@ TEST_CASE("a stepping stone missing from the root is reported with its usual arc
   }
 }
 
+TEST_CASE("scan_root: loads under a hidden folder are none a phone could get") {
+  TempDir root;
+  root.touch("SCCP41.8-5-2S.loads");
+  fs::create_directories(root.path / ".term" / "SIP41.9-4-2SR3-1S");
+  fs::create_directories(root.path / ".fwunpack-AbC123");
+  fs::copy_file(root.path / "SCCP41.8-5-2S.loads", root.path / ".term" / "SIP41.9-4-2SR3-1S" / "SIP41.9-4-2SR3-1S.loads");
+  fs::copy_file(root.path / "SCCP41.8-5-2S.loads", root.path / ".fwunpack-AbC123" / "SIP41.8-5-2S.loads");
+  fs::copy_file(root.path / "SCCP41.8-5-2S.loads", root.path / "sub-ok.loads");
+  fs::create_directories(root.path / "7961");
+  fs::copy_file(root.path / "SCCP41.8-5-2S.loads", root.path / "7961" / "SIP41.9-4-2SR3-1S.loads");
+  Inventory inventory;
+  inventory.scan_root(root.path, catalog());
+  std::set<std::string> names;
+  for (const auto& found : inventory.loads_of_family("7941-7961")) names.insert(found.name);
+  CHECK(names == std::set<std::string>{"SCCP41.8-5-2S", "SIP41.9-4-2SR3-1S"});
+  REQUIRE(inventory.find("SIP41.9-4-2SR3-1S") != nullptr);
+  CHECK(inventory.find("SIP41.9-4-2SR3-1S")->dir == root.path / "7961");
+}
+
 TEST_CASE("a SIP 8.x load of the 7940/7960 needs its P003 loader files beside it") {
   TempDir root;
   root.touch("P0S3-8-12-00.loads");

@@ -25,6 +25,7 @@
 #include "cf/firmware/load_name.hpp"
 #include "cf/firmware/manifest.hpp"
 #include "cf/firmware/root_lock.hpp"
+#include "cf/upgrade/planner.hpp"
 
 namespace fs = std::filesystem;
 using namespace cf::firmware;
@@ -37,6 +38,8 @@ struct Options {
   std::vector<std::string> inputs;
   std::string root;
   std::string verify_root;
+  std::string set_term;  // a load: install its kept term file variant
+  std::string model;
   bool list = false;
   bool force = false;
   bool json = false;
@@ -239,8 +242,42 @@ int unpack(const Options& options, const cf::cli::Diagnostics& diagnostics) {
   const auto summary = install(plan, root, options.force, diagnostics);
   lock.reset();
   std::cout << manifest.str() << std::flush;
-  if (summary.installed.empty())
+  if (!summary.terms_written.empty())
+    diagnostics.note(fmt::format("kept {} term file variant(s) under {} for fwunpack --set-term: {}",
+                                 summary.terms_written.size(), (root / std::string(kKeptTermDir)).string(),
+                                 some_of(summary.terms_written)));
+  if (summary.installed.empty() && summary.terms_written.empty())
     diagnostics.note(fmt::format("{}: everything was already installed; nothing changed", root.string()));
+  return 0;
+}
+
+// --set-term: one line per term file of the model, "term FILE LOAD" (TSV) or
+// {"term":FILE,"load":LOAD} (--json), printed after the rename.
+int set_term(const Options& options, const cf::cli::Diagnostics& diagnostics) {
+  fs::path root = fs::absolute(options.root).lexically_normal();
+  if (!root.has_filename()) root = root.parent_path();
+  if (!fs::is_directory(root)) throw cf::Error(fmt::format("{}: not a directory", root.string()));
+  const auto catalog = ModelCatalog::load_default();
+  const auto* model = catalog.find_model(options.model);
+  if (model == nullptr)
+    throw cf::Error(fmt::format("--model {}: not a model in the catalog", cf::printable(options.model)));
+  std::string archive = "the archive that carries it";
+  if (auto load = parse_load_name(options.set_term, catalog); load && load->family == model->family)
+    archive = cf::upgrade::usual_archive(*model, load.value());
+  // Exclusive: the staging folder and the rename, like an install.
+  const auto lock = lock_root(root, RootLock::Mode::exclusive, options, diagnostics);
+  const auto done = set_recovery_load(root, *model, options.set_term, catalog, archive);
+  std::ostringstream out;
+  for (const auto& term : done) {
+    if (options.json)
+      out << fmt::format("{{\"term\":\"{}\",\"load\":\"{}\"}}\n", term.term_file, term.load);
+    else
+      out << fmt::format("term\t{}\t{}\n", term.term_file, term.load);
+    if (!term.changed)
+      diagnostics.note(fmt::format("{} already names {}; left alone", (root / term.term_file).string(), term.load));
+  }
+  std::cout << out.str() << std::flush;
+  if (!std::cout) throw cf::Error("writing to stdout failed");
   return 0;
 }
 
@@ -255,7 +292,8 @@ int main(int argc, char** argv) {
       "  fwunpack cmterm-7941_7961-sip.9-4-2SR3-1.zip -C /srv/tftp\n"
       "  fwunpack ~/Downloads/*.zip ~/Downloads/*.cop.sgn -C /srv/tftp | cnfgen xmldefault ...\n"
       "  fwunpack --list firewallcx-cisco-79xx-sip.zip\n"
-      "  fwunpack --verify /srv/tftp");
+      "  fwunpack --verify /srv/tftp\n"
+      "  fwunpack --set-term SCCP41.8-5-2S --model 7961 -C /srv/tftp");
   Options options;
   app->add_option("inputs", options.inputs,
                   "Archives (.zip .tar .tar.gz .tgz .cop .cop.sgn .sgn, nested ones too; format found from "
@@ -264,6 +302,12 @@ int main(int argc, char** argv) {
                               "Install into this TFTP root (each file renamed into place whole)");
   auto* verify = app->add_option("--verify", options.verify_root,
                                  "Check every load in this TFTP root; exit 3 if any is incomplete");
+  auto* set_term_option = app->add_option(
+      "--set-term", options.set_term,
+      "Make the root's term file of --model name LOAD: install the variant fwunpack kept for LOAD under "
+      "ROOT/.term (needs -C ROOT); prints 'term FILE LOAD'")
+      ->option_text("LOAD");
+  auto* model_option = app->add_option("--model", options.model, "Phone model for --set-term, e.g. 7961");
   auto* list = app->add_flag("--list", options.list,
                              "Show what the inputs hold (one record per file) and check their loads; install nothing");
   app->add_flag("--force", options.force,
@@ -283,9 +327,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0u, 86400u));
   verify->excludes(dir)->excludes(list);
   dir->excludes(list);
+  set_term_option->needs(model_option)->excludes(verify)->excludes(list);
+  model_option->needs(set_term_option);
 
   return cf::cli::run_tool(*app, argc, argv, [&]() -> int {
     const auto diagnostics = cf::cli::Diagnostics::for_stderr("fwunpack");
+    if (!options.set_term.empty()) {
+      if (!options.inputs.empty()) throw cf::UsageError("--set-term takes a load, not input archives");
+      if (options.root.empty()) throw cf::UsageError("--set-term needs the root: -C DIR");
+      return set_term(options, diagnostics);
+    }
     if (!options.verify_root.empty()) {
       if (!options.inputs.empty()) throw cf::UsageError("--verify takes a root, not input archives");
       return verify_root(options, diagnostics);

@@ -14,6 +14,7 @@
 #include "cf/firmware/load_name.hpp"
 #include "cf/upgrade/inventory.hpp"
 #include "cf/upgrade/planner.hpp"
+#include "cf/upgrade/reset_load.hpp"
 #include "cf/upgrade/rules.hpp"
 
 namespace {
@@ -23,13 +24,14 @@ using cf::firmware::Protocol;
 
 struct Options {
   std::string model;
-  std::string from;
+  std::vector<std::string> from;
   std::string to;
   std::string root;
   std::string manifest;
   std::string rules;
   bool json = false;
   bool explain = false;
+  bool reset_load = false;
 };
 
 LoadName parse_phone_load(const std::string& text, const std::string& what,
@@ -62,7 +64,65 @@ LoadName newest_of(Protocol protocol, const cf::upgrade::Inventory& inventory,
   return *newest;
 }
 
+LoadName parse_from(const std::string& text, const cf::firmware::ModelInfo& model,
+                    const cf::firmware::ModelCatalog& catalog) {
+  if (text == "unknown" || text == "unknown-sccp") return cf::upgrade::unknown_load(model.family, Protocol::sccp);
+  if (text == "unknown-sip") return cf::upgrade::unknown_load(model.family, Protocol::sip);
+  return parse_phone_load(text, "--from", model, catalog);
+}
+
+// --reset-load: the load the model's termNN.default.loads should name for the
+// fleet on the --from loads. Bad input is exit 1 here (a script passes what it
+// found on the phones), usage 2, no safe load 3.
+int run_reset_load(const Options& options) {
+  if (options.root.empty()) throw cf::UsageError("--reset-load needs --root: only loads the root holds can be named");
+  if (!options.manifest.empty()) throw cf::UsageError("--reset-load reads the root itself; drop --manifest");
+  if (options.explain) throw cf::UsageError("--reset-load explains itself in its why column; drop --explain");
+  const auto catalog = cf::firmware::ModelCatalog::load_default();
+  const auto* model = catalog.find_model(options.model);
+  if (model == nullptr)
+    throw cf::Error(fmt::format("--model {}: not a model in the catalog ({})", options.model,
+                                cf::data_file("models.tsv").string()));
+  if (model->term_files.empty())
+    throw cf::Error(fmt::format("--model {}: the {} has no term file, so a reset phone fetches no load by it",
+                                options.model, model->model));
+  const auto rules = options.rules.empty() ? cf::upgrade::RuleSet::load_default(catalog)
+                                           : cf::upgrade::RuleSet::load(options.rules, catalog);
+  cf::upgrade::Inventory inventory;
+  inventory.scan_root(options.root, catalog);
+
+  cf::upgrade::ResetRequest request;
+  request.model = model;
+  try {
+    for (const auto& text : options.from) request.from.push_back(parse_from(text, *model, catalog));
+    const std::string to = cf::to_lower(options.to);
+    if (to == "sip" || to == "sccp")
+      request.target = newest_of(cf::firmware::parse_protocol(to).value(), inventory, *model, true);
+    else
+      request.target = parse_phone_load(options.to, "--to", *model, catalog);
+  } catch (const cf::UsageError& error) {
+    throw cf::Error(error.what());
+  }
+  // Only whole loads: a term file must not send a reset phone to missing files.
+  for (const auto& load : inventory.loads_of_family(model->family))
+    if (cf::upgrade::check_complete({load}, inventory, rules, *model).empty()) request.known.push_back(load);
+
+  const auto choice = cf::upgrade::choose_reset_load(rules, request, catalog);
+  if (!choice.load) throw cf::Error(choice.blocked, cf::ExitCode::verification_failed);
+  cf::cli::RecordWriter writer(std::cout,
+                               options.json ? cf::cli::RecordFormat::json_lines : cf::cli::RecordFormat::tsv,
+                               {{"model"}, {"term"}, {"load"}, {"protocol"}, {"version"}, {"why"}});
+  const auto& load = *choice.load;
+  writer.write({model->model, model->term_files.front(), load.name, std::string(to_string(load.protocol)),
+                load.version.text, choice.why});
+  std::cout.flush();
+  if (!std::cout) throw cf::Error("writing to stdout failed");
+  return 0;
+}
+
 int run(const Options& options) {
+  if (options.reset_load) return run_reset_load(options);
+  if (options.from.size() != 1) throw cf::UsageError("--from: one load (several only with --reset-load)");
   const auto diagnostics = cf::cli::Diagnostics::for_stderr("upgrade-path");
   const auto catalog = cf::firmware::ModelCatalog::load_default();
   const auto* model = catalog.find_model(options.model);
@@ -82,12 +142,7 @@ int run(const Options& options) {
 
   cf::upgrade::PlanRequest request;
   request.model = model;
-  if (options.from == "unknown" || options.from == "unknown-sccp")
-    request.from = cf::upgrade::unknown_load(model->family, Protocol::sccp);
-  else if (options.from == "unknown-sip")
-    request.from = cf::upgrade::unknown_load(model->family, Protocol::sip);
-  else
-    request.from = parse_phone_load(options.from, "--from", *model, catalog);
+  request.from = parse_from(options.from.front(), *model, catalog);
   const std::string to = cf::to_lower(options.to);
   if (to == "sip" || to == "sccp")
     request.target = newest_of(cf::firmware::parse_protocol(to).value(), inventory, *model, have_sources);
@@ -165,8 +220,9 @@ int main(int argc, char** argv) {
   app->add_option("--from,-f", options.from,
                   "The load the phone runs (e.g. P00303010102, SCCP41.8-2-2SR2S), or 'unknown' "
                   "(SCCP of any age: the route through every mandatory stepping stone) or "
-                  "'unknown-sip'")
-      ->required();
+                  "'unknown-sip'; with --reset-load, repeat it for each load the fleet runs")
+      ->required()
+      ->allow_extra_args(false);
   app->add_option("--to,-t", options.to,
                   "Target load name, or 'sip' / 'sccp' for the newest such load in --root or "
                   "--manifest")
@@ -181,5 +237,9 @@ int main(int argc, char** argv) {
   app->add_flag("--json", options.json, "Write the steps as JSON Lines");
   app->add_flag("--explain", options.explain,
                 "Print one sentence per step (why, which rule, its source) instead of records");
+  app->add_flag("--reset-load", options.reset_load,
+                "Print the load the model's termNN.default.loads should name now: the newest load in --root on "
+                "the routes from the --from loads to --to that every --from load is or may jump to in one step "
+                "(#model term load protocol version why); exit 3 if none is");
   return cf::cli::run_tool(*app, argc, argv, [&] { return run(options); });
 }

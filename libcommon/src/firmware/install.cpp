@@ -13,10 +13,12 @@
 #include <system_error>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cf/cli/error.hpp"
 #include "cf/firmware/load_name.hpp"
 #include "cf/firmware/loads_file.hpp"
+#include "cf/net/fd.hpp"
 
 namespace cf::firmware {
 namespace fs = std::filesystem;
@@ -54,7 +56,50 @@ std::size_t content_digest(const fs::path& path) {
   }
 }
 
+// Writes the bytes of `source` to `target`, a name that must not exist yet, and
+// fsyncs it before returning.
+void copy_synced(const fs::path& source, const fs::path& target) {
+  const MappedFile in(source);
+  net::UniqueFd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!out) throw Error(fmt::format("{}: {}", target.string(), errno_text()));
+  const auto bytes = in.bytes();
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto n = ::write(out.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(fmt::format("write {}: {}", target.string(), errno_text()));
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(out.get()) != 0) throw Error(fmt::format("fsync {}: {}", target.string(), errno_text()));
+}
+
+// `dir` as a real directory (a symbolic link there could point the kept files
+// anywhere): made if missing; true if this call made it.
+bool ensure_directory(const fs::path& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return false;
+    throw Error(fmt::format("{} is not a directory", dir.string()));
+  }
+  if (errno != ENOENT) throw Error(fmt::format("{}: {}", dir.string(), errno_text()));
+  if (::mkdir(dir.c_str(), 0755) == 0) return true;
+  if (errno == EEXIST) return ensure_directory(dir);
+  throw Error(fmt::format("mkdir {}: {}", dir.string(), errno_text()));
+}
+
+// Why `path` cannot hold a directory of kept term files, or nullopt.
+std::optional<std::string> not_a_directory(const fs::path& path) {
+  std::error_code ec;
+  const auto status = fs::symlink_status(path, ec);
+  if (!fs::exists(status) || fs::is_directory(status)) return std::nullopt;
+  return fmt::format("{} is not a directory (fwunpack keeps term file variants there)", path.string());
+}
+
 }  // namespace
+
+fs::path kept_term_path(const fs::path& root, std::string_view load, std::string_view term_file) {
+  return root / std::string(kKeptTermDir) / std::string(load) / std::string(term_file);
+}
 
 void report_lines(const cli::Diagnostics& diagnostics, cli::Severity severity, const std::vector<std::string>& lines,
                   std::size_t limit) {
@@ -174,12 +219,15 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
   // Recovery loads: of several term files under one name, the one that lists the
   // components of the newest load in this run (ref 1.4; tests/fixtures/README.md).
   std::map<std::vector<std::string>, std::pair<const LoadCheck*, Version>> newest_by_components;
+  std::map<std::vector<std::string>, std::vector<const LoadCheck*>> loads_by_components;
   for (const auto& load : plan.loads) {
     const auto parsed = parse_load_name(load.load, catalog);  // known(): it parses
     std::vector<std::string> components(load.files.begin() + 1, load.files.end());
+    loads_by_components[components].push_back(&load);
     auto [it, inserted] = newest_by_components.try_emplace(std::move(components), &load, parsed->version);
     if (!inserted && parsed->version > it->second.second) it->second = {&load, parsed->version};
   }
+  std::vector<std::string> same_load;
   for (auto& [name, variants] : term_candidates) {
     if (!known(name)) {
       plan.files.emplace(name, variants.files.back());
@@ -188,8 +236,23 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
     const auto& candidates = variants.files;
     const StagedFile* best = candidates.back();
     const LoadCheck* best_load = nullptr;
+    // Every variant is kept for each load whose components it lists, so the
+    // migration, not the order of the inputs, decides which one phones get.
+    std::map<std::string, const StagedFile*> kept;
     for (const auto* candidate : candidates) {
-      const auto it = newest_by_components.find(components_of(candidate->path));
+      const auto components = components_of(candidate->path);
+      if (const auto of = loads_by_components.find(components); of != loads_by_components.end()) {
+        for (const auto* load : of->second) {
+          auto [slot, inserted] = kept.try_emplace(load->load, candidate);
+          if (inserted) continue;
+          // Both list exactly the load's components, so either is right for it;
+          // only their signature headers differ.
+          same_load.push_back(fmt::format("{}: {} and {} both list the components of {}; keeping the later one",
+                                          name, slot->second->origin(), candidate->origin(), load->load));
+          slot->second = candidate;
+        }
+      }
+      const auto it = newest_by_components.find(components);
       if (it == newest_by_components.end()) continue;
       if (!best_load || it->second.second > parse_load_name(best_load->load, catalog)->version) {
         best = candidate;
@@ -204,7 +267,9 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
     if (best_load) plan.recovery_points_to[check.load] = best_load->load;
     listed.insert(check.files.begin(), check.files.end());
     plan.recovery.push_back(std::move(check));
+    for (const auto& [load, file] : kept) plan.kept_terms.push_back({load, name, file});
   }
+  report_lines(diagnostics, cli::Severity::note, same_load);
 
   for (const auto& [name, file] : plan.files) {
     if (listed.contains(name)) continue;
@@ -296,6 +361,31 @@ InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
                                       plan.files.at(name)->origin()));
     }
   }
+  std::vector<const KeptTerm*> terms_to_write;
+  for (const auto& term : plan.kept_terms) {
+    const auto target = kept_term_path(root, term.load, term.name);
+    bool blocked = false;
+    for (const auto& dir : {target.parent_path().parent_path(), target.parent_path()})
+      if (auto problem = not_a_directory(dir); problem && !blocked) {
+        conflicts.push_back(*problem);
+        blocked = true;
+      }
+    if (blocked) continue;
+    std::error_code ec;
+    const auto status = fs::symlink_status(target, ec);
+    if (!fs::exists(status)) {
+      terms_to_write.push_back(&term);
+    } else if (fs::is_regular_file(status) && same_content(term.file->path, target)) {
+      continue;
+    } else if (fs::is_directory(status)) {
+      conflicts.push_back(fmt::format("{} is a directory", target.string()));
+    } else if (force) {
+      terms_to_write.push_back(&term);
+    } else {
+      conflicts.push_back(fmt::format("{} exists with different bytes than in {}", target.string(),
+                                      term.file->origin()));
+    }
+  }
   if (!conflicts.empty()) {
     report_lines(diagnostics, cli::Severity::error, conflicts);
     throw Error(fmt::format("{} file(s) in {} would change; nothing was installed (--force replaces them)",
@@ -310,8 +400,38 @@ InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
     for (auto it = summary.installed.rbegin(); it != summary.installed.rend(); ++it)
       if (!rename_no_replace(root / *it, plan.files.at(*it)->path))
         diagnostics.warning(fmt::format("{}: could not be taken back", (root / *it).string()));
+    for (const auto& written : summary.terms_written)
+      if (::unlink((root / written).c_str()) != 0)
+        diagnostics.warning(fmt::format("{}: could not be taken back", (root / written).string()));
     fsync_path(root, true);
   };
+  // The kept variants first: no phone reads them, so a failure after them
+  // leaves nothing a phone would see half done.
+  for (std::size_t i = 0; i < terms_to_write.size(); ++i) {
+    const auto& term = *terms_to_write[i];
+    const auto target = kept_term_path(root, term.load, term.name);
+    const auto top = target.parent_path().parent_path();
+    const bool made_top = ensure_directory(top);
+    const bool made_dir = ensure_directory(target.parent_path());
+    // A copy in the staging folder (same filesystem), so the staged file itself
+    // can still be renamed into the root below.
+    const auto temp = term.file->path.parent_path() / fmt::format("kept-term-{}", i);
+    copy_synced(term.file->path, temp);
+    if (force) {
+      if (::rename(temp.c_str(), target.c_str()) != 0)
+        throw Error(fmt::format("rename {} to {}: {}", temp.string(), target.string(), errno_text()));
+    } else if (!rename_no_replace(temp, target)) {
+      if (same_content(temp, target)) continue;
+      take_back();
+      throw Error(fmt::format("{} appeared while installing, with other bytes than in {} (is something other than "
+                              "fwunpack writing to {}?); nothing was installed",
+                              target.string(), term.file->origin(), root.string()));
+    }
+    summary.terms_written.push_back(fmt::format("{}/{}/{}", kKeptTermDir, term.load, term.name));
+    fsync_path(target.parent_path(), true);
+    if (made_dir) fsync_path(top, true);
+    if (made_top) fsync_path(root, true);
+  }
   for (const auto& name : to_rename) {
     const auto source = plan.files.at(name)->path;
     const auto target = root / name;
@@ -340,6 +460,80 @@ InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
                                  summary.unchanged.size(), root.string(), names));
   }
   return summary;
+}
+
+std::vector<TermInstalled> set_recovery_load(const fs::path& root, const ModelInfo& model, std::string_view load,
+                                             const ModelCatalog& catalog, std::string_view archive) {
+  if (model.term_files.empty())
+    throw Error(fmt::format("the {} has no term file: no source shows a factory-reset {} asking for one", model.model,
+                            model.model));
+  const auto name = parse_load_name(load, catalog);
+  if (!name) throw Error(fmt::format("{}: {}", load, name.error()));
+  if (name->kind != LoadKind::application)
+    throw Error(fmt::format("{} is a {} load, not one a phone runs", load, to_string(name->kind)));
+  if (name->family != model.family)
+    throw Error(fmt::format("{} is a load of {}, but the {} belongs to {}", load, name->family, model.model,
+                            model.family));
+
+  // A load never unpacked here has no variant: say which download brings it.
+  for (const auto& term : model.term_files) {
+    const auto kept = kept_term_path(root, name->name, term);
+    for (const auto& dir : {kept.parent_path().parent_path(), kept.parent_path()}) {
+      struct stat st {};
+      if (::lstat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+        throw VerificationError(fmt::format("{} is not a directory; refusing to read term files through it",
+                                            dir.string()));
+    }
+    struct stat st {};
+    if (::lstat(kept.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw Error(fmt::format("no {} was kept for {} in {} (fwunpack keeps one for each load it installs); unpack "
+                              "{} into {} with fwunpack -C first",
+                              term, name->name, (root / std::string(kKeptTermDir)).string(), archive, root.string()));
+  }
+  // The load as the root serves it: a term file must not send a reset phone to
+  // a load whose files are not all there.
+  const auto check = check_load(root, name->name);
+  if (!check.complete()) {
+    std::vector<std::string> problems;
+    for (const auto& problem : check.problems) problems.push_back(problem.file + " is " + problem.problem);
+    throw VerificationError(fmt::format("{} is not complete in {} ({}); no term file may name it", name->name,
+                                        root.string(), fmt::join(problems, ", ")));
+  }
+  const std::vector<std::string> components(check.files.begin() + 1, check.files.end());
+
+  std::vector<TermInstalled> out;
+  std::vector<fs::path> sources;
+  for (const auto& term : model.term_files) {
+    const auto kept = kept_term_path(root, name->name, term);
+    if (auto problem = check_file(kept, term))
+      throw VerificationError(fmt::format("{} is {}", kept.string(), *problem));
+    const auto listed = components_of(kept);
+    if (listed != components)
+      throw VerificationError(fmt::format("{} lists {}, but {}.loads in {} lists {}; refusing to install it",
+                                          kept.string(), fmt::join(listed, " "), name->name, root.string(),
+                                          fmt::join(components, " ")));
+    const auto target = root / term;
+    std::error_code ec;
+    const auto status = fs::symlink_status(target, ec);
+    if (fs::is_directory(status)) throw Error(fmt::format("{} is a directory", target.string()));
+    const bool same = fs::is_regular_file(status) && same_content(kept, target);
+    out.push_back({term, name->name, !same});
+    sources.push_back(kept);
+  }
+
+  bool changed = false;
+  const StagingDir staging(root);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!out[i].changed) continue;
+    const auto temp = staging.path() / fmt::format("term-{}", i);
+    copy_synced(sources[i], temp);
+    const auto target = root / out[i].term_file;
+    if (::rename(temp.c_str(), target.c_str()) != 0)
+      throw Error(fmt::format("rename {} to {}: {}", temp.string(), target.string(), errno_text()));
+    changed = true;
+  }
+  if (changed) fsync_path(root, true);
+  return out;
 }
 
 }  // namespace cf::firmware

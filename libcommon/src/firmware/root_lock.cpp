@@ -42,7 +42,7 @@ std::string describe_holder(int fd) {
 }  // namespace
 
 bool is_fwunpack_private_name(std::string_view name) {
-  return name == kRootLockName || name.starts_with(kStagingPrefix);
+  return name == kRootLockName || name.starts_with(kStagingPrefix) || name == kKeptTermDir;
 }
 
 std::optional<RootLock> RootLock::acquire(const fs::path& root, Mode mode, std::chrono::milliseconds timeout,

@@ -34,8 +34,14 @@ void Inventory::scan_root(const fs::path& root, const firmware::ModelCatalog& ca
   for (; it != fs::recursive_directory_iterator(); it.increment(error)) {
     if (error) throw Error(fmt::format("cannot read {}: {}", root.string(), error.message()));
     if (it.depth() >= kMaxDepth) it.disable_recursion_pending();
-    if (!it->is_regular_file(error)) continue;
     const auto file = it->path().filename().string();
+    // cisco-tftpd serves no hidden name, so nothing below one is a load a phone
+    // could get (fwunpack's staging folders and kept term files live there).
+    if (file.starts_with('.')) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(error)) continue;
     const auto extension = it->path().extension().string();
     if (extension != ".loads" && !names_a_7940_load(file, extension)) continue;
     auto load = firmware::parse_load_name(it->path().stem().string(), catalog);

@@ -8,10 +8,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cf/cli/diagnostics.hpp"
 #include "cf/firmware/archive.hpp"
+#include "cf/firmware/catalog.hpp"
 #include "cf/firmware/completeness.hpp"
 #include "cf/firmware/root_lock.hpp"
 
@@ -25,6 +27,22 @@ struct SkippedLoad {
   std::string reason;  // why parse_load_name refused it
 };
 
+// Where fwunpack keeps every term file variant it installs: ROOT/.term/<LOAD>/<NAME>,
+// LOAD being the load whose component list the variant repeats. The leading dot
+// keeps it out of reach of phones (cisco-tftpd serves no hidden name) and out of
+// every listing of loads (check_root and the inventory read only the root's own
+// .loads files). `fwunpack --set-term` installs one of them as ROOT/<NAME>.
+// (kKeptTermDir is in root_lock.hpp, with fwunpack's other private names.)
+std::filesystem::path kept_term_path(const std::filesystem::path& root, std::string_view load,
+                                     std::string_view term_file);
+
+// A term file variant of this run and the load it belongs to.
+struct KeptTerm {
+  std::string load;  // "SCCP41.8-5-2S"
+  std::string name;  // "term61.default.loads"
+  const StagedFile* file = nullptr;
+};
+
 struct LoadPlan {
   std::map<std::string, const StagedFile*> files;  // base name -> the copy to install
   std::vector<LoadCheck> loads;                     // application loads, by name
@@ -33,6 +51,7 @@ struct LoadPlan {
   std::set<std::string> extras;                     // OS79XX.TXT: rides along, no load of its own
   std::set<std::string> ignored;                    // belongs to no known load; not installed
   std::vector<SkippedLoad> skipped;                 // unknown load names (their files are in ignored)
+  std::vector<KeptTerm> kept_terms;                 // every term variant, by the load it lists
   bool complete() const;
 };
 
@@ -40,7 +59,10 @@ struct LoadPlan {
 // A component that is not staged is looked for in `root` (if not empty). Two
 // inputs with different bytes under one name throw cf::Error unless `force`
 // (then the later input wins); term*.default.loads variants are not a conflict:
-// the one whose components belong to the newest load wins. Files that were not
+// the one whose components belong to the newest load wins, and every variant
+// whose component list equals a load's of this run is kept for that load
+// (kept_terms; of two variants with different bytes for one load, both listing
+// its components, the later input's, with a note). Files that were not
 // kept (StagedFile::path empty) go to `ignored` and are never compared.
 // Work is O(n log n) in the number of files: a flood of entries costs no
 // quadratic search.
@@ -53,6 +75,7 @@ std::vector<std::string> describe_problems(const LoadPlan& plan);
 // What install() did with each file.
 struct InstallSummary {
   std::vector<std::string> installed, unchanged, kept;  // kept: a differing term file left alone
+  std::vector<std::string> terms_written;               // ".term/LOAD/NAME" made by this run
 };
 
 // Renames the planned files into `root`; call it holding the root's RootLock.
@@ -63,6 +86,9 @@ struct InstallSummary {
 // renamed only if no file of its name exists (rename_no_replace): if one
 // appeared after the check (a writer that does not take the lock), the files
 // this run renamed are taken back out and cf::Error is thrown.
+// The kept term variants are written first (a copy each, fsynced, renamed into
+// ROOT/.term/LOAD/): an existing one with other bytes is a conflict like any
+// file, an identical one is left alone.
 InstallSummary install(const LoadPlan& plan, const std::filesystem::path& root, bool force,
                        const cli::Diagnostics& diagnostics);
 
@@ -76,6 +102,27 @@ bool rename_no_replace(const std::filesystem::path& from, const std::filesystem:
 // so a hostile input with thousands of problems yields a bounded report.
 void report_lines(const cli::Diagnostics& diagnostics, cli::Severity severity, const std::vector<std::string>& lines,
                   std::size_t limit = 10);
+
+// What set_recovery_load() did with one term file.
+struct TermInstalled {
+  std::string term_file;  // "term61.default.loads"
+  std::string load;       // the load it names now
+  bool changed = false;   // false: ROOT/<term_file> had these bytes already
+};
+
+// Makes ROOT/<term file> of `model` the variant fwunpack kept for `load`
+// (kept_term_path): each of the model's term files is checked first, then each
+// is copied into a staging folder, fsynced and renamed over ROOT/<term file>
+// (the old inode stays whole for a transfer in flight), then the root fsynced.
+// Call it holding the root's exclusive RootLock. Throws cf::Error (exit 1) when
+// the model has no term file, `load` is not an application load of its family,
+// or no variant was kept for it (`archive`: the download to name in that
+// message); cf::VerificationError (exit 3) when the kept variant or the load in
+// the root is broken, or they list different components (fail closed: a reset
+// phone would fetch files that are not there).
+std::vector<TermInstalled> set_recovery_load(const std::filesystem::path& root, const ModelInfo& model,
+                                             std::string_view load, const ModelCatalog& catalog,
+                                             std::string_view archive);
 
 // True if both files have the same bytes.
 bool same_content(const std::filesystem::path& a, const std::filesystem::path& b);

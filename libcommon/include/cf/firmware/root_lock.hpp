@@ -20,9 +20,12 @@ namespace cf::firmware {
 
 inline constexpr std::string_view kRootLockName = ".fwunpack.lock";
 inline constexpr std::string_view kStagingPrefix = ".fwunpack-";
+// ROOT/.term/<LOAD>/termNN.default.loads: every term file variant fwunpack
+// installed, kept for `fwunpack --set-term` (install.hpp).
+inline constexpr std::string_view kKeptTermDir = ".term";
 
-// True for the names fwunpack keeps for itself in a root (its lock file and its
-// staging folders): never read as inputs, never to be served.
+// True for the names fwunpack keeps for itself in a root (its lock file, its
+// staging folders, its kept term files): never read as inputs, never to be served.
 bool is_fwunpack_private_name(std::string_view name);
 
 class RootLock {
