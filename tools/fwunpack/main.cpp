@@ -42,6 +42,7 @@ struct Options {
   std::string model;
   bool list = false;
   bool force = false;
+  bool no_root_terms = false;
   bool json = false;
   std::uint64_t max_bytes = std::uint64_t{1} << 30;
   std::uint64_t max_ratio = 100;
@@ -239,7 +240,7 @@ int unpack(const Options& options, const cf::cli::Diagnostics& diagnostics) {
   std::ostringstream manifest;
   cf::cli::RecordWriter writer(manifest, format_of(options), manifest_schema());
   print_rows(plan, catalog, root.string(), writer);
-  const auto summary = install(plan, root, options.force, diagnostics);
+  const auto summary = install(plan, root, options.force, diagnostics, !options.no_root_terms);
   lock.reset();
   std::cout << manifest.str() << std::flush;
   if (!summary.terms_written.empty())
@@ -312,6 +313,9 @@ int main(int argc, char** argv) {
                              "Show what the inputs hold (one record per file) and check their loads; install nothing");
   app->add_flag("--force", options.force,
                 "Replace existing files with different bytes (and let the later input win a disagreement)");
+  app->add_flag("--no-root-term", options.no_root_terms,
+                "Put no termNN.default.loads into the root itself, only the kept variants under ROOT/.term: "
+                "the migration chooses one with --set-term (scripts/sccp-to-sip does)");
   app->add_flag("--json", options.json, "Write JSON Lines instead of TSV");
   app->add_option("--max-bytes", options.max_bytes,
                   "Refuse inputs that unpack to more than this many bytes in total (default 1 GiB; K/M/G suffixes)")

@@ -325,7 +325,7 @@ bool rename_no_replace(const fs::path& from, const fs::path& to) {
 }
 
 InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
-                       const cli::Diagnostics& diagnostics) {
+                       const cli::Diagnostics& diagnostics, bool root_term_files) {
   // Components, then application .loads, then recovery .loads, then OS79XX.TXT.
   const auto rank = [](const std::string& name) {
     if (name == "OS79XX.TXT") return 3;
@@ -334,7 +334,7 @@ InstallSummary install(const LoadPlan& plan, const fs::path& root, bool force,
   };
   std::vector<std::string> order;
   for (const auto& [name, file] : plan.files)
-    if (!plan.ignored.contains(name)) order.push_back(name);
+    if (!plan.ignored.contains(name) && (root_term_files || !is_recovery_loads_name(name))) order.push_back(name);
   std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
 
   InstallSummary summary;

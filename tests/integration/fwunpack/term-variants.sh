@@ -130,4 +130,12 @@ expect_rc 2 "--set-term takes a load, not input archives" --set-term SCCP41.8-5-
 expect_rc 2 "excludes" --set-term SCCP41.8-5-2S --model 7961 --verify "$root"
 "$FWUNPACK" --set-term SIP41.9-4-2SR3-1S --model 7961 -C "$root" >/dev/null 2>&1 || cf_fail "back to 9.4(2)SR3"
 cf_assert_eq "$(cf_sha256 "$tmp/saved")" "$(cf_sha256 "$root/term61.default.loads")" "term61 back to the target's"
+
+# --no-root-term: the variants are kept, the root gets no term file to choose from.
+bare="$tmp/bare"; mkdir "$bare"
+"$FWUNPACK" --no-root-term "$out"/*.zip -C "$bare" >/dev/null 2>&1 || cf_fail "--no-root-term install"
+[[ -z "$(find "$bare" -maxdepth 1 -name 'term*')" ]] || cf_fail "--no-root-term put a term file into the root"
+cf_assert_eq 8 "$(find "$bare/.term" -type f | wc -l)" "variants kept with --no-root-term"
+"$FWUNPACK" --set-term SCCP41.8-5-2S --model 7961 -C "$bare" >/dev/null || cf_fail "--set-term after --no-root-term"
+cf_assert_file_exists "$bare/term61.default.loads"
 cf_info "kept variants, served none, --set-term and its refusals checked"

@@ -88,9 +88,11 @@ struct InstallSummary {
 // this run renamed are taken back out and cf::Error is thrown.
 // The kept term variants are written first (a copy each, fsynced, renamed into
 // ROOT/.term/LOAD/): an existing one with other bytes is a conflict like any
-// file, an identical one is left alone.
+// file, an identical one is left alone. root_term_files false: no term file goes
+// into ROOT itself (only the kept variants): a migration chooses one with
+// set_recovery_load(), and no phone may take another meanwhile.
 InstallSummary install(const LoadPlan& plan, const std::filesystem::path& root, bool force,
-                       const cli::Diagnostics& diagnostics);
+                       const cli::Diagnostics& diagnostics, bool root_term_files = true);
 
 // Renames `from` to `to` unless `to` exists (then returns false, both left as
 // they were): renameat2(RENAME_NOREPLACE), or on filesystems without it link()
