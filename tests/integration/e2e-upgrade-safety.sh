@@ -9,7 +9,10 @@
 #      planned again from that load and never sent through the old route;
 #   4. phones as sites have them: an ITL from a CUCM cluster and an Alternate TFTP
 #      setting (each diagnosed with its remedy, not looped), an old image's read
-#      requests and a UAL 7940 looping on a missing CTL file (both migrate).
+#      requests and a UAL 7940 looping on a missing CTL file (both migrate);
+#   5. a factory-reset 7961 on 8.2(2) installs what term61.default.loads names before
+#      any config: the migration makes that 8.5(2) (not the newest load, which an
+#      old-key phone refuses with Auth Fail), and it follows the fleet to the target.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "$CF_SOURCE_DIR/tests/lib/common.sh"
@@ -104,3 +107,16 @@ grep -q "001E4A087960.*done" "$work/sites.out" || cf_fail "the old-rrq phone is 
 cf_assert_eq P0S3-8-12-00 "$(jq -r .load <<<"$(last_state "$work/sites" 001E4A087940)")" "ctl-loop phone's load"
 cf_assert_file_exists "$work/sites.root/CTLSEP001E4A087940.tlv"
 echo "e2e: ITL and Alternate TFTP diagnosed with their remedies; old read requests served"
+
+# ----------------------------------------------- 5. a factory reset asks term61
+rc=0
+lab_run reset 1 "--stall-seconds 20 --timeout 240" -- \
+  7961,00:1E:4A:09:79:61,SCCP41.8-2-2S,factory-reset 7961,00:1E:4A:09:79:62,SCCP41.8-5-2S || rc=$?
+cf_assert_eq 0 "$rc" "the migration with a factory-reset phone: $(tail -20 "$work/reset.out")"
+results="$work/reset/phones/001E4A097961/results.jsonl"
+if grep -q '"state": "auth-fail"' "$results"; then cf_fail "the reset phone was offered a load it refuses: $(cat "$results")"; fi
+cf_assert_eq '"SCCP41.8-5-2S"' "$(jq -c '.loads[0]' "$work/reset/phones/001E4A097961/state.json")" "the reset phone's first load"
+cf_assert_eq SIP41.9-4-2SR3-1S "$(jq -r .load <<<"$(last_state "$work/reset" 001E4A097961)")" "the reset phone's load"
+cf_assert_contains "$(cat "$work/reset.out")" "term61.default.loads: names SCCP41.8-5-2S"
+cf_assert_contains "$(cat "$work/reset.out")" "term61.default.loads: names SIP41.9-4-2SR3-1S"
+echo "e2e: a factory-reset phone took the term file's 8.5(2), then its plan; term61 ends on the target"
