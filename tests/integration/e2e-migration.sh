@@ -48,6 +48,8 @@ cat >"$work/fleet.sh" <<EOF
 #!/usr/bin/env bash
 set -u
 bash "$work/faults.sh" &
+faults=\$!
+trap 'kill \$faults 2>/dev/null' EXIT  # it waits for events that may never come
 $(printf '%q ' "${migrate[@]}") --root "\$CF_LAB_ROOT" --archives "$firmware" \\
   --events "\$CF_LAB_TFTP_EVENTS" --dhcp-events "\$CF_LAB_DHCP_EVENTS" --expect 4 \\
   --reset-cmd "\$CF_LAB_DIR/bin/reset-phone" --state "$work/fleet.state" --asterisk-dir "$work" \

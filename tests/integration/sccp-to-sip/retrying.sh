@@ -2,7 +2,8 @@
 # Real phones never stop retrying a file they cannot get (phone-behaviour.md 8), so a
 # stuck phone is never silent: scripts/sccp-to-sip must notice that the same load file
 # keeps failing and give the phone up naming that file, instead of waiting for a
-# silence that never comes. Driven by a synthetic cisco-tftpd event stream.
+# silence that never comes, and leave nothing running when it ends. Driven by a
+# synthetic cisco-tftpd event stream.
 set -euo pipefail
 # shellcheck source=../../lib/common.sh
 source "${CF_SOURCE_DIR}/tests/lib/common.sh"
@@ -48,4 +49,8 @@ cf_assert_contains "$out" "phone $mac: failed: it has asked for SIP41.9-4-2SR3-1
 cf_assert_contains "$out" "this server answers not-found"
 cf_assert_contains "$out" "fwunpack --verify $root"
 grep -q "^$mac.*failed" "$work/out" || cf_fail "the summary does not show the phone as failed: $out"
+# Nothing of the script outlives it: its event stream (tail -F | jq) ends with it.
+no_leftovers() { ! pgrep -f "$work/events.jsonl" >/dev/null; }
+cf_wait_until 5 no_leftovers ||
+  cf_fail "processes left behind: $(pgrep -af "$work/events.jsonl")"
 echo "sccp-to-sip: a phone that keeps retrying a missing file is given up, the file named"
