@@ -14,6 +14,9 @@ install(PROGRAMS scripts/sccp-to-sip packaging/ciscoflash-demo DESTINATION ${CMA
 
 set(CF_LAB_DESTINATION ${CMAKE_INSTALL_DATADIR}/ciscoflash/lab)
 install(PROGRAMS scripts/demo scripts/lab tests/fixtures/make-firmware DESTINATION ${CF_LAB_DESTINATION})
+# The simulator checks image signatures with fwsig.py and reads make-firmware's
+# build table (phonesimlib/firmware.py looks for both beside phonesim/).
+install(FILES tests/fixtures/fwsig.py DESTINATION ${CF_LAB_DESTINATION})
 install(PROGRAMS tests/phonesim/phonesim DESTINATION ${CF_LAB_DESTINATION}/phonesim)
 install(DIRECTORY tests/phonesim/phonesimlib DESTINATION ${CF_LAB_DESTINATION}/phonesim
         FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)

@@ -95,11 +95,11 @@ def check_cnu(data):
 
 def _load_fixture_module(module_name, file_name):
     """A module of tests/fixtures, found beside this package in the repository (or
-    the installed tree), None when it is absent."""
+    in the installed lab directory, share/ciscoflash/lab), None when it is absent."""
     import importlib.machinery
     import importlib.util
     here = os.path.dirname(os.path.abspath(__file__))
-    for folder in (os.path.join(here, "..", "..", "fixtures"), os.path.join(here, "..", "fixtures")):
+    for folder in (os.path.join(here, "..", "..", "fixtures"), os.path.join(here, "..", "..")):
         path = os.path.join(folder, file_name)
         if os.path.exists(path):
             loader = importlib.machinery.SourceFileLoader(module_name, path)
