@@ -160,6 +160,9 @@ def parse_args(argv):
                    help="a phone that cannot get a file keeps retrying (DHCP again, then the "
                         "same requests) until --timeout, as real phones do, instead of "
                         "ending in state retrying")
+    p.add_argument("--persist-pause", type=float, default=10.0, metavar="SECONDS",
+                   help="with --persist, the pause before a failed round starts again from "
+                        "DHCP (default 10; choice: no source gives the real interval)")
     p.add_argument("--factory-reset", action="store_true",
                    help="factory-reset the phone (its saved state) before it starts: settings "
                         "and trust list gone, it asks for term<NN>.default.loads")
@@ -278,7 +281,8 @@ def main(argv=None):
 
     phone = Phone(args.model, args.mac, args.state_dir, do_dhcp, tftp_factory,
                   file_tries=args.file_tries, faults=args.faults, max_boots=args.max_boots, log=log,
-                  flash_seconds=args.flash_seconds, announce=announce, persist=args.persist)
+                  flash_seconds=args.flash_seconds, announce=announce, persist=args.persist,
+                  persist_pause=args.persist_pause)
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, args.timeout)
     try:

@@ -97,7 +97,7 @@ def unknown_load(model, mac):
 class Phone:
     def __init__(self, model, mac, state_dir, dhcp, tftp_factory, *, file_tries=3,
                  faults=(), max_boots=20, log=lambda m: None, sleep=time.sleep, retry_pause=0.5,
-                 flash_seconds=0.0, announce=None, persist=False):
+                 flash_seconds=0.0, announce=None, persist=False, persist_pause=10.0):
         self.model, self.mac = model, mac.replace(":", "").replace("-", "").upper()
         self.state_dir = state_dir
         self.dhcp, self.tftp_factory = dhcp, tftp_factory
@@ -112,7 +112,7 @@ class Phone:
         self.announce = announce
         # Real phones never give up (phone-behaviour.md 8: "loop 3 times, then drop
         # its IP and re-request it from DHCP before trying again ... forever").
-        self.persist = persist
+        self.persist, self.persist_pause = persist, persist_pause
         self.last_retry = None
         self.st = None
         self.client = None
@@ -281,9 +281,9 @@ class Phone:
                 self.st["retry_cycles"] = self.st.get("retry_cycles", 0) + 1
                 self.save()
                 boots_this_run -= 1
-                self.log("retrying %s (cycle %d): DHCP again" % (end.extra.get("file"),
-                                                                 self.st["retry_cycles"]))
-                self.sleep(self.retry_pause)
+                self.log("retrying %s (cycle %d): DHCP again in %.0f s" % (
+                    end.extra.get("file"), self.st["retry_cycles"], self.persist_pause))
+                self.sleep(self.persist_pause)
 
     def boot(self):
         if self.last_retry is None:
