@@ -14,30 +14,14 @@
 #include "cf/upgrade/inventory.hpp"
 #include "cf/upgrade/planner.hpp"
 #include "cf/upgrade/rules.hpp"
+#include "upgrade_fixtures.hpp"
 
 using namespace cf::upgrade;
-using cf::firmware::ModelCatalog;
+using namespace cf::upgrade::test;
 using cf::firmware::Protocol;
 namespace fs = std::filesystem;
 
 namespace {
-
-const ModelCatalog& catalog() {
-  static const ModelCatalog instance = ModelCatalog::load_default();
-  return instance;
-}
-
-const RuleSet& rules() {
-  static const RuleSet instance = RuleSet::load_default(catalog());
-  return instance;
-}
-
-LoadName load(const std::string& name) {
-  auto parsed = cf::firmware::parse_load_name(name, catalog());
-  INFO(parsed.error());
-  REQUIRE(parsed.ok());
-  return parsed.value();
-}
 
 // One family's test world: a model, the loads an admin might have, and the
 // answers the rules (not the code) imply for the standard questions.

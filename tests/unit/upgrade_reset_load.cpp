@@ -13,29 +13,13 @@
 #include "cf/upgrade/planner.hpp"
 #include "cf/upgrade/reset_load.hpp"
 #include "cf/upgrade/rules.hpp"
+#include "upgrade_fixtures.hpp"
 
 using namespace cf::upgrade;
-using cf::firmware::ModelCatalog;
+using namespace cf::upgrade::test;
 using cf::firmware::Protocol;
 
 namespace {
-
-const ModelCatalog& catalog() {
-  static const ModelCatalog instance = ModelCatalog::load_default();
-  return instance;
-}
-
-const RuleSet& rules() {
-  static const RuleSet instance = RuleSet::load_default(catalog());
-  return instance;
-}
-
-LoadName load(const std::string& name) {
-  auto parsed = cf::firmware::parse_load_name(name, catalog());
-  INFO(parsed.error());
-  REQUIRE(parsed.ok());
-  return parsed.value();
-}
 
 ResetRequest fleet(const std::vector<std::string>& from, const std::string& target,
                    const std::vector<std::string>& root) {
