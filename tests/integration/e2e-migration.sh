@@ -23,7 +23,7 @@ firmware="$work/firmware"
 rm -f "$firmware/expected.json"
 lab=("$CF_SOURCE_DIR/scripts/lab" --bin "$CF_BIN_DIR" --flash-seconds 1)
 migrate=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --asterisk 10.213.7.1 --idle-seconds 3
-         --stall-seconds 8 --timeout 200 --discover-seconds 60)
+         --stall-seconds 15 --timeout 240 --discover-seconds 60)
 
 last_state() { tail -n 1 "$1/phones/$2/results.jsonl"; }
 field() { jq -r "$2" <<<"$1"; }
