@@ -198,7 +198,8 @@ int unpack(const Options& options, const cf::cli::Diagnostics& diagnostics) {
   // From here to the last rename the root must not change under us: the plan
   // looks into it for components the inputs lack, install() for conflicts.
   if (!options.list) lock = lock_root(root, RootLock::Mode::exclusive, options, diagnostics);
-  const auto plan = plan_loads(extractor.files(), options.list ? fs::path() : root, options.force, diagnostics);
+  const auto plan = plan_loads(extractor.files(), options.list ? fs::path() : root, options.force, diagnostics,
+                               !options.no_root_terms);
   if (!plan.skipped.empty()) {
     std::vector<std::string> names;
     for (const auto& skipped : plan.skipped)

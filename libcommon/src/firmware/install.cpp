@@ -150,7 +150,7 @@ bool LoadPlan::complete() const {
 }
 
 LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root, bool force,
-                    const cli::Diagnostics& diagnostics) {
+                    const cli::Diagnostics& diagnostics, bool root_term_files) {
   LoadPlan plan;
   const auto catalog = ModelCatalog::load_default();
   // Term files of one name, one per distinct content: (size, hash) finds the
@@ -259,7 +259,7 @@ LoadPlan plan_loads(const std::vector<StagedFile>& staged, const fs::path& root,
         best_load = it->second.first;
       }
     }
-    if (candidates.size() > 1)
+    if (candidates.size() > 1 && root_term_files)
       diagnostics.note(fmt::format("{}: {} variants; installing the one from {}{}", name, candidates.size(),
                                    best->origin(), best_load ? " (it points to " + best_load->load + ")" : ""));
     plan.files[name] = best;

@@ -69,7 +69,7 @@ mkdir "$root"
 mapfile -t archives < <(cd "$out" && ls -1 *.zip *.tar *.tar.gz *.tgz *.cop *.cop.sgn | sed "s|^|$out/|")
 "$FWUNPACK" "${archives[@]}" -C "$root" >"$tmp/first.tsv" 2>"$tmp/first.err" || cf_fail "first install: $(cat "$tmp/first.err")"
 loads="$(grep -vc '^#' "$tmp/first.tsv")"
-cf_assert_eq 36 "$loads" "manifest rows (28 loads + 8 recovery loads)"
+cf_assert_eq 37 "$loads" "manifest rows (29 loads + 8 recovery loads)"
 before="$(cd "$root" && find . -printf '%p %i %s\n' | sort)"
 "$FWUNPACK" "${archives[@]}" -C "$root" >"$tmp/second.tsv" 2>"$tmp/second.err" || cf_fail "second install: $(cat "$tmp/second.err")"
 after="$(cd "$root" && find . -printf '%p %i %s\n' | sort)"

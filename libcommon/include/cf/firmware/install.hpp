@@ -65,9 +65,10 @@ struct LoadPlan {
 // its components, the later input's, with a note). Files that were not
 // kept (StagedFile::path empty) go to `ignored` and are never compared.
 // Work is O(n log n) in the number of files: a flood of entries costs no
-// quadratic search.
+// quadratic search. root_term_files: as for install() (only says which term
+// variant the root would get).
 LoadPlan plan_loads(const std::vector<StagedFile>& staged, const std::filesystem::path& root,
-                    bool force, const cli::Diagnostics& diagnostics);
+                    bool force, const cli::Diagnostics& diagnostics, bool root_term_files = true);
 
 // One line per problem: "LOAD is incomplete: FILE is missing (listed by X.loads from INPUT)".
 std::vector<std::string> describe_problems(const LoadPlan& plan);
