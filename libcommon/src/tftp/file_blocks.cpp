@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 namespace cf::tftp {
 
@@ -49,6 +50,34 @@ std::optional<std::size_t> convert_netascii(int fd, std::uint64_t size, std::uin
     source += used;
   }
   return length;
+}
+
+BlockSource::BlockSource(OpenedFile file, Mode mode,
+                         std::shared_ptr<const std::vector<std::byte>> cached,
+                         std::uint32_t blksize)
+    : file_(std::move(file)), mode_(mode), cached_(std::move(cached)) {
+  if (!cached_ || mode_ == Mode::netascii) buffer_.resize(blksize);
+  if (mode_ == Mode::netascii) staging_.resize(blksize);
+}
+
+std::optional<std::span<const std::byte>> BlockSource::block(ReadTransfer& read, std::uint64_t n) {
+  const auto blksize = read.settings.blksize;
+  if (mode_ == Mode::netascii) {
+    if (n != ascii_block_) {
+      const auto converted = convert_netascii(file_.fd.get(), file_.size, ascii_source_,
+                                              ascii_pending_, staging_, buffer_.data(), blksize);
+      if (!converted) return std::nullopt;
+      ascii_length_ = *converted;
+      ascii_block_ = n;
+      if (ascii_length_ < blksize) read.end_stream(n, static_cast<std::uint32_t>(ascii_length_));
+    }
+    return std::span<const std::byte>(buffer_).first(ascii_length_);
+  }
+  const auto length = read.block_length(n);
+  const auto offset = read.block_offset(n);
+  if (cached_) return std::span<const std::byte>(*cached_).subspan(static_cast<std::size_t>(offset), length);
+  if (!read_fully(file_.fd.get(), buffer_.data(), length, offset)) return std::nullopt;
+  return std::span<const std::byte>(buffer_).first(length);
 }
 
 }  // namespace cf::tftp

@@ -15,80 +15,20 @@
 #include "cf/firmware/loads_file.hpp"
 #include "cf/tftp/event_log.hpp"
 #include "cf/tftp/file_blocks.hpp"
+#include "cf/tftp/server_events.hpp"
+#include "server_transfer.hpp"
 
 namespace cf::tftp {
 
 using nlohmann::json;
-
-struct Server::Transfer {
-  std::uint64_t id = 0;
-  net::SocketAddress client;
-  net::UniqueFd socket;
-  std::optional<net::TimerId> timer;
-  TimePoint timer_at{};
-  bool upload = false;
-  std::string file;  // as requested
-  std::string path;  // as found (reads) or the final name (uploads)
-  Mode mode = Mode::octet;
-  Negotiated negotiated;
-  TimePoint started{};
-  // Reads: the file opened once at the RRQ; a rename over it does not matter.
-  OpenedFile source;
-  // The same version's bytes when the file cache holds it: blocks are sent
-  // from here, with no read per block.
-  std::shared_ptr<const std::vector<std::byte>> cached;
-  ReadTransfer read;
-  std::vector<std::byte> packet;  // header + one block, reused for every DATA
-  // netascii (window 1): the block held in `packet` and where the source resumes.
-  std::vector<std::byte> staging;
-  std::uint64_t ascii_block = 0;
-  std::size_t ascii_length = 0;
-  std::uint64_t ascii_source = 0;
-  int ascii_pending = -1;
-  // Uploads: written to a temporary name, linked to the final name at the end.
-  WriteTransfer write;
-  net::UniqueFd temp_fd;
-  std::string temp_name;
-  bool dallying = false;
-};
 
 namespace {
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
-constexpr std::string_view kUploadTempPrefix = ".cisco-tftpd.";
-
-// Longer request names are refused before any lookup or tracking: no file a
-// phone fetches comes near it, and it bounds what one request costs.
-constexpr std::size_t kMaxRequestName = 512;
-
-// Text from the wire kept in an event: JSON escapes it, this bounds it, so one
-// request writes at most a few hundred bytes to the log.
-std::string clip(std::string_view text, std::size_t limit = 200) {
-  return std::string(text.substr(0, limit));
-}
-
-// size, mtime_ns, inode: which version of a file was served (man page, EVENTS).
-void add_identity(json& event, const FileIdentity& identity) {
-  event["size"] = identity.size;
-  event["mtime_ns"] = identity.mtime_ns;
-  event["inode"] = identity.inode;
-}
-
 long long ms_since(TimePoint start, TimePoint now) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count();
-}
-
-// Whether the process is out of file descriptors (EMFILE/ENFILE), as opposed
-// to, say, every port of --port-range being taken.
-bool out_of_descriptors(int any_fd) {
-  const int probe = ::fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
-  if (probe >= 0) {
-    ::close(probe);
-    return false;
-  }
-  return errno == EMFILE || errno == ENFILE;
 }
 
 }  // namespace
@@ -109,6 +49,7 @@ Server::Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogS
       resolver_(config_.files),
       tracker_(config_.phones, catalog),
       cache_(config_.cache_bytes),
+      sockets_(config_.listen, config_.device, config_.port_low, config_.port_high),
       receive_buffer_(65536 + 4) {
   io_ = make_transfer_io(
       config_.io, loop_,
@@ -138,7 +79,6 @@ Server::~Server() {
   for (auto& [id, t] : transfers_) {
     if (t->timer) loop_.cancel_timer(*t->timer);
     io_->remove(id, t->socket.get());
-    if (!t->temp_name.empty()) ::unlinkat(upload_dir_fd_.get(), t->temp_name.c_str(), 0);
   }
   if (grace_timer_) loop_.cancel_timer(*grace_timer_);
   if (listen_fd_) loop_.unwatch(listen_fd_.get());
@@ -148,39 +88,16 @@ net::SocketAddress Server::listen_address() const {
   return listen_fd_ ? net::local_address(listen_fd_.get()) : config_.listen;
 }
 
-void Server::emit(json event, bool quiet, const std::string& line) {
+void Server::emit(ServerEvent event) {
   json ordered = {{"ts", utc_timestamp_now()}};
-  ordered.update(event);
+  ordered.update(event.event);
   if (events_) events_(ordered);
-  if (log_) log_(quiet, line);
+  if (log_) log_(event.quiet, event.line);
 }
 
 void Server::emit_phone_events(const net::SocketAddress& client,
                                const std::vector<PhoneEvent>& events) {
-  for (const auto& e : events) {
-    json event = {{"event", e.event}, {"client", client.to_string()}, {"file", e.file}};
-    if (!e.mac.empty()) event["mac"] = e.mac;
-    if (!e.model.empty()) event["model"] = e.model;
-    if (!e.load.empty()) event["load"] = e.load;
-    if (e.count) event["count"] = e.count;
-    if (e.identity) add_identity(event, *e.identity);
-    if (!e.files.empty()) {
-      json files = json::array();
-      std::int64_t newest = 0;
-      for (const auto& [name, identity] : e.files) {
-        json entry = {{"file", name}};
-        add_identity(entry, identity);
-        files.push_back(std::move(entry));
-        newest = std::max(newest, identity.mtime_ns);
-      }
-      event["files"] = std::move(files);
-      event["mtime_ns_max"] = newest;
-    }
-    std::string line = fmt::format("{} {}{}: {}", client.to_string(), e.event,
-                                   e.mac.empty() ? "" : " SEP" + e.mac, printable(e.file));
-    if (e.count) line += fmt::format(" ({} fetches)", e.count);
-    emit(std::move(event), false, line);
-  }
+  for (auto& event : phone_events(client, events)) emit(std::move(event));
 }
 
 // ------------------------------------------------------------------ requests
@@ -272,46 +189,7 @@ void Server::refuse(const net::SocketAddress& client, const Request* request, Er
   encode_error(send_buffer_, code, message);
   // Sent from the listening socket: no transfer (and no new TID) exists yet.
   (void)net::send_to(listen_fd_ ? listen_fd_.get() : -1, client, send_buffer_);
-  json event = {{"event", "transfer"}, {"client", client.to_string()}, {"result", result},
-                {"error", clip(message)}, {"bytes", 0}, {"ms", 0}};
-  std::string what = "request";
-  if (request) {
-    event["file"] = clip(request->filename, kMaxRequestName);
-    if (request->filename.size() > kMaxRequestName) event["file_bytes"] = request->filename.size();
-    event["direction"] = request->opcode == Opcode::rrq ? "read" : "write";
-    what = fmt::format("{} {}", request->opcode == Opcode::rrq ? "read" : "write",
-                       printable(request->filename));
-  }
-  const auto mac = tracker_.mac_of(client.address);
-  if (!mac.empty()) event["mac"] = mac;
-  emit(std::move(event), quiet,
-       fmt::format("{} {}: {} ({})", client.to_string(), what, result, printable(message)));
-}
-
-net::UniqueFd Server::open_transfer_socket(std::optional<net::Ipv4> local) {
-  net::UdpOptions options;
-  options.device = config_.device;
-  const auto address = config_.listen.address.is_unspecified() ? local.value_or(net::Ipv4::any())
-                                                                : config_.listen.address;
-  if (config_.port_low == 0) {
-    try {
-      return net::open_udp({address, 0}, options);
-    } catch (const Error&) {
-      return {};
-    }
-  }
-  const std::uint32_t span = std::uint32_t{config_.port_high} - config_.port_low + 1;
-  for (std::uint32_t i = 0; i < span; ++i) {
-    const auto port = static_cast<std::uint16_t>(config_.port_low + (next_port_offset_ + i) % span);
-    try {
-      auto fd = net::open_udp({address, port}, options);
-      next_port_offset_ = (next_port_offset_ + i + 1) % span;
-      return fd;
-    } catch (const Error&) {
-      // in use: try the next port of the range
-    }
-  }
-  return {};
+  emit(refusal_event(client, request, message, result, quiet, tracker_.mac_of(client.address)));
 }
 
 Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
@@ -329,7 +207,7 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
 std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress& client,
                                                        std::optional<net::Ipv4> local,
                                                        const Request& request, Negotiated negotiated) {
-  auto socket = open_transfer_socket(local);
+  auto socket = sockets_.open(local);
   if (!socket) {
     if (out_of_descriptors(listen_fd_.get()))
       refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",
@@ -378,16 +256,18 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   }
   auto t = new_transfer(client, local, request, std::move(*negotiation.accepted));
   if (!t) return;
-  t->source = std::move(*found.file);
-  t->path = t->source.path;
+  t->path = found.file->path;
+  std::shared_ptr<const std::vector<std::byte>> cached;
   if (t->mode == Mode::octet) {
     const auto wall_now = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::system_clock::now().time_since_epoch());
-    t->cached = cache_.get(t->source, wall_now.count());
+    cached = cache_.get(*found.file, wall_now.count());
   }
+  const auto size = found.file->size;
+  t->source = BlockSource(std::move(*found.file), t->mode, std::move(cached), t->negotiated.blksize);
   ReadSettings settings;
   // netascii: the converted length is found when the last block is converted.
-  settings.stream_size = t->mode == Mode::netascii ? kUnknownStreamSize : t->source.size;
+  settings.stream_size = t->mode == Mode::netascii ? kUnknownStreamSize : size;
   settings.blksize = t->negotiated.blksize;
   settings.windowsize = t->negotiated.windowsize;
   settings.rollover = t->negotiated.rollover;
@@ -396,120 +276,20 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   settings.max_retries = config_.retries;
   settings.first_ack_retries = config_.first_ack_retries;
   t->read = make_read_transfer(settings);
-  t->packet.resize(4 + settings.blksize);
-  if (t->mode == Mode::netascii) t->staging.resize(settings.blksize);
   auto* installed = install(std::move(t));
   apply(*installed, start(installed->read, loop_.clock().now()));
-}
-
-void Server::start_write(const net::SocketAddress& client, std::optional<net::Ipv4> local,
-                         const Request& request) {
-  if (!upload_dir_fd_) {
-    refuse(client, &request, ErrorCode::access_violation, "uploads are not enabled",
-           "access-violation", false);
-    return;
-  }
-  auto parts = split_request_name(request.filename);
-  if (!parts || parts->size() != 1) {
-    refuse(client, &request, ErrorCode::access_violation,
-           "uploads go to the upload directory itself", "access-violation", false);
-    return;
-  }
-  const auto& name = parts->front();
-  if (name.starts_with(kUploadTempPrefix)) {
-    refuse(client, &request, ErrorCode::access_violation,
-           "names starting with " + std::string(kUploadTempPrefix) + " are reserved",
-           "access-violation", false);
-    return;
-  }
-  struct stat st {};
-  if (::fstatat(upload_dir_fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    refuse(client, &request, ErrorCode::file_exists, "file already exists", "exists", false);
-    return;
-  }
-  Request lockstep = request;  // the receiving side is lock-step: no windowsize
-  std::erase_if(lockstep.options, [](const Option& o) { return to_lower(o.first) == "windowsize"; });
-  auto negotiation = negotiate(lockstep, config_.limits, std::nullopt);
-  if (!negotiation.ok()) {
-    refuse(client, &request, ErrorCode::option_refused, negotiation.failure.reason,
-           "option-refused", false);
-    return;
-  }
-  if (negotiation.accepted->tsize && *negotiation.accepted->tsize > config_.upload_max) {
-    refuse(client, &request, ErrorCode::disk_full, "file larger than the upload limit",
-           "too-large", false);
-    return;
-  }
-  auto t = new_transfer(client, local, request, std::move(*negotiation.accepted));
-  if (!t) return;
-  // An unnamed file (O_TMPFILE) linked to its name at the end: no name an
-  // uploader could take first. Where the file system lacks O_TMPFILE, a name
-  // with the reserved prefix, which WRQs may not use (issue 13 item 6).
-  int fd = ::openat(upload_dir_fd_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-    t->temp_name = fmt::format("{}{}.{}.part", kUploadTempPrefix, ::getpid(), t->id);
-    fd = ::openat(upload_dir_fd_.get(), t->temp_name.c_str(),
-                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-  }
-  if (fd < 0) {
-    t->temp_name.clear();
-    const bool exhausted = errno == EMFILE || errno == ENFILE;
-    refuse(client, &request, exhausted ? ErrorCode::not_defined : ErrorCode::access_violation,
-           exhausted ? std::string("server out of file descriptors")
-                     : std::string("cannot create upload file: ") + std::strerror(errno),
-           exhausted ? "busy" : "access-violation", false);
-    return;
-  }
-  t->temp_fd.reset(fd);
-  t->upload = true;
-  t->path = name;
-  WriteSettings settings;
-  settings.blksize = t->negotiated.blksize;
-  settings.rollover = t->negotiated.rollover;
-  settings.send_oack = !t->negotiated.oack.empty();
-  settings.timeout = retransmit_timeout(t->negotiated);
-  settings.max_retries = config_.retries;
-  settings.first_ack_retries = config_.first_ack_retries;
-  settings.max_size = config_.upload_max;
-  t->write = make_write_transfer(settings);
-  auto* installed = install(std::move(t));
-  apply(*installed, start(installed->write, loop_.clock().now()), {});
 }
 
 // ----------------------------------------------------------------- transfers
 
 bool Server::send_block(Transfer& t, std::uint64_t block) {
+  const auto body = t.source.block(t.read, block);
+  if (!body) return false;
   const auto wire = wire_block(block, t.read.settings.rollover);
-  std::size_t length = 0;
-  std::span<const std::byte> body;
-  if (t.mode == Mode::netascii) {
-    if (block != t.ascii_block) {  // window 1: the next block, or a resend of the held one
-      const auto converted =
-          convert_netascii(t.source.fd.get(), t.source.size, t.ascii_source, t.ascii_pending,
-                           t.staging, t.packet.data() + 4, t.read.settings.blksize);
-      if (!converted) return false;
-      t.ascii_length = *converted;
-      t.ascii_block = block;
-      if (t.ascii_length < t.read.settings.blksize)
-        t.read.end_stream(block, static_cast<std::uint32_t>(t.ascii_length));
-    }
-    length = t.ascii_length;
-    body = std::span(t.packet).subspan(4, length);
-  } else if (t.cached) {
-    length = t.read.block_length(block);
-    body = std::span(*t.cached).subspan(static_cast<std::size_t>(t.read.block_offset(block)), length);
-  } else {
-    length = t.read.block_length(block);
-    if (!read_fully(t.source.fd.get(), t.packet.data() + 4, length, t.read.block_offset(block)))
-      return false;
-    body = std::span(t.packet).subspan(4, length);
-  }
-  t.packet[0] = std::byte{0};
-  t.packet[1] = std::byte{3};
-  t.packet[2] = static_cast<std::byte>(wire >> 8);
-  t.packet[3] = static_cast<std::byte>(wire & 0xFF);
+  const std::byte head[4] = {std::byte{0}, std::byte{3}, static_cast<std::byte>(wire >> 8),
+                             static_cast<std::byte>(wire & 0xFF)};
   // would_block or an ICMP error: the retransmission timer covers it.
-  io_->send(t.socket.get(), t.client, std::span(t.packet).first(4), body);
+  io_->send(t.socket.get(), t.client, head, *body);
   return true;
 }
 
@@ -549,91 +329,6 @@ void Server::apply(Transfer& t, const ReadStep& step) {
   } else {
     arm(t, step.wake_at);
   }
-}
-
-void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte> payload) {
-  if (step.write) {
-    std::size_t done = 0;
-    while (done < payload.size()) {
-      const auto n = ::pwrite(t.temp_fd.get(), payload.data() + done, payload.size() - done,
-                              static_cast<off_t>(step.write_offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        encode_error(send_buffer_, ErrorCode::disk_full, "write failed");
-        io_->send(t.socket.get(), t.client, send_buffer_);
-        finish(t.id, "write-error", std::strerror(errno));
-        return;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-  }
-  if (t.write.too_large) {
-    encode_error(send_buffer_, ErrorCode::disk_full, "file larger than the upload limit");
-    io_->send(t.socket.get(), t.client, send_buffer_);
-    finish(t.id, "too-large", "upload limit reached");
-    return;
-  }
-  if (t.write.status == TransferStatus::complete && !t.dallying) {
-    std::string reason;
-    if (!commit_upload(t, reason)) {
-      encode_error(send_buffer_, ErrorCode::file_exists, reason);
-      io_->send(t.socket.get(), t.client, send_buffer_);
-      finish(t.id, "exists", reason);
-      return;
-    }
-  }
-  if (step.send_oack) {
-    encode_oack(send_buffer_, t.negotiated.oack);
-    io_->send(t.socket.get(), t.client, send_buffer_);
-  }
-  if (step.send_ack) {
-    encode_ack(send_buffer_, *step.send_ack);
-    io_->send(t.socket.get(), t.client, send_buffer_);
-  }
-  if (t.write.status == TransferStatus::complete && !t.dallying) {
-    // Stay a while to ACK the last block again if our ACK is lost (RFC 1350 section 6).
-    t.dallying = true;
-    const auto id = t.id;
-    if (t.timer) loop_.cancel_timer(*t.timer);
-    t.timer_at = loop_.clock().now() + t.write.settings.timeout * 2;
-    t.timer = loop_.add_timer(t.timer_at, [this, id] {
-      finish(id, "ok", "");
-      io_->flush();
-    });
-    return;
-  }
-  if (t.write.status == TransferStatus::gave_up) {
-    finish(t.id, "timeout", "no data after retries");
-    return;
-  }
-  if (!t.dallying) arm(t, step.wake_at);
-}
-
-bool Server::commit_upload(Transfer& t, std::string& reason) {
-  if (::fsync(t.temp_fd.get()) != 0) {
-    reason = std::string("fsync: ") + std::strerror(errno);
-    return false;
-  }
-  // link() never replaces an existing name, unlike rename(): never overwrite.
-  int linked = 0;
-  if (t.temp_name.empty()) {
-    // An O_TMPFILE file gets its name through /proc (AT_EMPTY_PATH would
-    // need CAP_DAC_READ_SEARCH, which --user drops).
-    const auto self = fmt::format("/proc/self/fd/{}", t.temp_fd.get());
-    linked = ::linkat(AT_FDCWD, self.c_str(), upload_dir_fd_.get(), t.path.c_str(),
-                      AT_SYMLINK_FOLLOW);
-  } else {
-    linked = ::linkat(upload_dir_fd_.get(), t.temp_name.c_str(), upload_dir_fd_.get(),
-                      t.path.c_str(), 0);
-  }
-  if (linked != 0) {
-    reason = errno == EEXIST ? "file already exists" : std::strerror(errno);
-    return false;
-  }
-  t.temp_fd.reset();
-  if (!t.temp_name.empty()) ::unlinkat(upload_dir_fd_.get(), t.temp_name.c_str(), 0);
-  t.temp_name.clear();
-  return true;
 }
 
 void Server::on_transfer_datagram(std::uint64_t id, const net::SocketAddress& from,
@@ -684,42 +379,34 @@ void Server::finish(std::uint64_t id, const std::string& result, const std::stri
   if (auto count = per_client_.find(t->client.address); count != per_client_.end()) {
     if (--count->second == 0) per_client_.erase(count);
   }
-  if (!t->temp_name.empty()) ::unlinkat(upload_dir_fd_.get(), t->temp_name.c_str(), 0);
-  const auto now = loop_.clock().now();
-  const auto bytes = t->upload ? t->write.bytes : t->read.bytes_acked();
-  json event = {{"event", "transfer"},
-                {"client", t->client.to_string()},
-                {"file", t->file},
-                {"path", t->path},
-                {"direction", t->upload ? "write" : "read"},
-                {"mode", std::string(to_string(t->mode))},
-                {"bytes", bytes},
-                {"ms", ms_since(t->started, now)},
-                {"blksize", t->negotiated.blksize},
-                {"windowsize", t->negotiated.windowsize},
-                {"result", result}};
+  const auto& source = t->source.file();
+  TransferSummary summary;
+  summary.client = t->client;
+  summary.mac = tracker_.mac_of(t->client.address);
+  summary.file = t->file;
+  summary.path = t->path;
+  summary.upload = t->upload;
+  summary.mode = t->mode;
+  summary.bytes = t->upload ? t->write.bytes : t->read.bytes_acked();
+  summary.ms = ms_since(t->started, loop_.clock().now());
+  summary.blksize = t->negotiated.blksize;
+  summary.windowsize = t->negotiated.windowsize;
+  summary.result = result;
+  summary.detail = detail;
   if (!t->upload) {
-    add_identity(event, t->source.identity());
-    event["resent"] = t->read.resent_blocks;
+    summary.served = source.identity();
+    summary.resent = t->read.resent_blocks;
   }
-  if (!detail.empty()) event["error"] = clip(detail);
-  const auto mac = tracker_.mac_of(t->client.address);
-  if (!mac.empty()) event["mac"] = mac;
-  const auto ms = ms_since(t->started, now);
-  emit(std::move(event), false,
-       fmt::format("{} {} {}: {} {} bytes in {} ms (blksize {}, window {}){}",
-                   t->client.to_string(), t->upload ? "write" : "read", printable(t->file), result,
-                   bytes, ms, t->negotiated.blksize, t->negotiated.windowsize,
-                   detail.empty() ? "" : " - " + printable(detail)));
+  emit(transfer_event(summary));
   if (result == "ok" && !t->upload) {
     std::optional<std::vector<std::string>> components;
-    if (ends_with(to_lower(t->path), ".loads") && t->source.size <= config_.max_loads_bytes) {
-      std::vector<std::byte> content(t->source.size);
-      if (read_fully(t->source.fd.get(), content.data(), content.size(), 0)) {
+    if (ends_with(to_lower(t->path), ".loads") && source.size <= config_.max_loads_bytes) {
+      std::vector<std::byte> content(source.size);
+      if (read_fully(source.fd.get(), content.data(), content.size(), 0)) {
         if (auto names = firmware::parse_loads_file(content)) components = names.value();
       }
     }
-    emit_phone_events(t->client, tracker_.on_complete(t->client.address, t->file, t->source.identity(),
+    emit_phone_events(t->client, tracker_.on_complete(t->client.address, t->file, source.identity(),
                                                       components ? &*components : nullptr));
   }
   check_shutdown();
@@ -772,7 +459,7 @@ std::vector<TransferView> Server::active() const {
     v.mac = tracker_.mac_of(t->client.address);
     v.file = t->file;
     v.upload = t->upload;
-    v.size = t->upload ? 0 : t->source.size;
+    v.size = t->upload ? 0 : t->source.file().size;
     v.bytes = t->upload ? t->write.bytes : t->read.bytes_acked();
     v.blksize = t->negotiated.blksize;
     v.windowsize = t->negotiated.windowsize;

@@ -20,6 +20,8 @@ tftpd_start() {
   cf_server_start "$name" -- "$TFTPD" --listen "127.0.0.1:${PORT}" --view log --verbose \
     "${TFTPD_IO_ARGS[@]}" "$@"
   cf_server_wait_ready "$name" --udp "$PORT" --timeout 10 || cf_fail "cisco-tftpd did not start"
+  # Which backend this run exercises, for whoever reads the test log.
+  cf_info "$(grep -o '(io [^,]*' "$(cf_server_log "$name")" | head -1 | tr -d '(')"
 }
 
 # need_client CMD PACKAGE : skip unless CMD is installed.

@@ -22,7 +22,7 @@ wait_gone() {  # wait_gone PID SECONDS
 
 # --- on a terminal: SIGHUP stops it.
 port="$(cf_free_port --udp)"
-script -qfec "$TFTPD --root $root --listen 127.0.0.1:$port --events $tmp/tty.jsonl --grace 1" \
+script -qfec "$TFTPD ${TFTPD_IO_ARGS[*]} --root $root --listen 127.0.0.1:$port --events $tmp/tty.jsonl --grace 1" \
   /dev/null >"$tmp/tty.out" 2>&1 </dev/null &
 script_pid=$!
 cf_wait_until 10 grep -q server-start "$tmp/tty.jsonl" 2>/dev/null || cf_fail "server on a pty did not start"

@@ -3,6 +3,10 @@
 // socket (a new transfer ID, RFC 1350 section 4) per transfer. It ties the
 // codec, the negotiation, the state machines, the resolver and the phone
 // tracker to file descriptors and time; all protocol decisions live in those.
+// Beside it: transfer.hpp (the state machines, pure), transfer_io.hpp (the
+// io_uring and epoll backends), file_blocks.hpp (where a download's blocks
+// come from), upload.hpp (WRQ files), server_events.hpp (what is reported),
+// transfer_socket.hpp (a new TID per transfer).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -22,8 +26,10 @@
 #include "cf/tftp/options.hpp"
 #include "cf/tftp/phones.hpp"
 #include "cf/tftp/resolver.hpp"
+#include "cf/tftp/server_events.hpp"
 #include "cf/tftp/transfer.hpp"
 #include "cf/tftp/transfer_io.hpp"
+#include "cf/tftp/transfer_socket.hpp"
 
 namespace cf::tftp {
 
@@ -103,7 +109,6 @@ class Server {
   bool reclaim_unanswered();
   void refuse(const net::SocketAddress& client, const Request* request, ErrorCode code,
               const std::string& message, const std::string& result, bool quiet);
-  net::UniqueFd open_transfer_socket(std::optional<net::Ipv4> local);
   std::unique_ptr<Transfer> new_transfer(const net::SocketAddress& client,
                                          std::optional<net::Ipv4> local, const Request& request,
                                          Negotiated negotiated);
@@ -117,8 +122,7 @@ class Server {
   bool send_block(Transfer& t, std::uint64_t block);
   void arm(Transfer& t, std::optional<TimePoint> when);
   void finish(std::uint64_t id, const std::string& result, const std::string& detail);
-  bool commit_upload(Transfer& t, std::string& reason);
-  void emit(nlohmann::json event, bool quiet, const std::string& line);
+  void emit(ServerEvent event);
   void emit_phone_events(const net::SocketAddress& client, const std::vector<PhoneEvent>& events);
   void check_shutdown();
 
@@ -131,13 +135,13 @@ class Server {
   net::UniqueFd upload_dir_fd_;
   PhoneTracker tracker_;
   FileCache cache_;
+  TransferSockets sockets_;
   std::unique_ptr<TransferIo> io_;
   std::string io_description_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<net::Ipv4, std::size_t> per_client_;
   std::set<std::uint64_t> unanswered_;  // transfers the client never answered, oldest first
   std::uint64_t next_id_ = 1;
-  std::uint32_t next_port_offset_ = 0;
   std::vector<std::byte> receive_buffer_;
   std::vector<std::byte> send_buffer_;
   bool shutting_down_ = false;
