@@ -22,7 +22,7 @@ firmware="$work/firmware"
 "$CF_SOURCE_DIR/tests/fixtures/make-firmware" -q --scale 0.03 --only good "$firmware"
 rm -f "$firmware/expected.json"
 lab=("$CF_SOURCE_DIR/scripts/lab" --bin "$CF_BIN_DIR" --flash-seconds 1)
-migrate=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --asterisk 10.213.7.1 --idle-seconds 3
+migrate=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --asterisk 10.213.7.1 --idle-seconds 8
          --stall-seconds 15 --timeout 240 --discover-seconds 60)
 
 last_state() { tail -n 1 "$1/phones/$2/results.jsonl"; }

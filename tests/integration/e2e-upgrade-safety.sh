@@ -23,7 +23,7 @@ work=$(cf_tmpdir)
 firmware="$work/firmware"
 "$CF_SOURCE_DIR/tests/fixtures/make-firmware" -q --scale 0.02 --only good "$firmware"
 rm -f "$firmware/expected.json"
-migrate=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --asterisk 10.213.7.1 --idle-seconds 3
+migrate=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --asterisk 10.213.7.1 --idle-seconds 8
          --discover-seconds 60 --archives "$firmware")
 last_state() { tail -n 1 "$1/phones/$2/results.jsonl"; }
 interruptions() { jq '.flash_interruptions // [] | length' "$1/phones/$2/state.json"; }
@@ -84,7 +84,7 @@ echo "e2e: a phone on another load than the state expected was planned again fro
 # options, a trailing NUL) migrates. A 7965 with Alternate TFTP set elsewhere is
 # diagnosed with the setting to change.
 rc=0
-lab_run sites 1 "--stall-seconds 15 --idle-seconds 3 --timeout 200" -- \
+lab_run sites 1 "--stall-seconds 15 --idle-seconds 8 --timeout 200" -- \
   7961,00:1E:4A:08:79:61,SCCP41.8-5-2S,itl 7960,00:1E:4A:08:79:60,P00308000900,old-rrq \
   7965,00:1E:4A:08:79:65,SCCP45.8-5-2S,alt-tftp=10.213.7.99 \
   7940,00:1E:4A:08:79:40,P00305000500,ctl-loop || rc=$?
