@@ -171,6 +171,14 @@ void set_receive_buffer(int fd, int bytes) {
   set_option(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
 }
 
+void connect_to(int fd, const SocketAddress& peer) {
+  const sockaddr_in native = peer.to_sockaddr();
+  int rc;
+  do rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&native), sizeof native);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) throw Error(fmt::format("cannot connect a socket to {}: {}", peer.to_string(), errno_text(errno)));
+}
+
 void bind_to_device(int fd, std::string_view interface_name) {
   if (interface_name.empty() || interface_name.size() >= IFNAMSIZ)
     throw Error(fmt::format("invalid interface name '{}'", interface_name));

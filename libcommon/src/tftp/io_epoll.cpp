@@ -29,14 +29,10 @@ class EpollIo final : public TransferIo {
 
   void remove(std::uint64_t, int fd) noexcept override { loop_.unwatch(fd); }
 
-  void send(int fd, const net::SocketAddress& to, std::span<const std::byte> head,
-            std::span<const std::byte> body) noexcept override {
-    auto address = to.to_sockaddr();
+  void send(int fd, std::span<const std::byte> head, std::span<const std::byte> body) noexcept override {
     iovec parts[2] = {{const_cast<std::byte*>(head.data()), head.size()},
                       {const_cast<std::byte*>(body.data()), body.size()}};
     msghdr message{};
-    message.msg_name = &address;
-    message.msg_namelen = sizeof address;
     message.msg_iov = parts;
     message.msg_iovlen = body.empty() ? 1 : 2;
     while (::sendmsg(fd, &message, MSG_DONTWAIT) < 0 && errno == EINTR) {

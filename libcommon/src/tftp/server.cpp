@@ -179,7 +179,7 @@ bool Server::reclaim_unanswered() {
     return false;
   }
   encode_error(send_buffer_, ErrorCode::not_defined, "no answer; transfer dropped for a new one");
-  io_->send(it->second->socket.get(), it->second->client, send_buffer_);
+  io_->send(it->second->socket.get(), send_buffer_);
   finish(id, "reclaimed", "never answered while the server was full");
   return transfers_.size() < config_.max_transfers;
 }
@@ -207,7 +207,7 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
 std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress& client,
                                                        std::optional<net::Ipv4> local,
                                                        const Request& request, Negotiated negotiated) {
-  auto socket = sockets_.open(local);
+  auto socket = sockets_.open(local, client);
   if (!socket) {
     if (out_of_descriptors(listen_fd_.get()))
       refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",
@@ -289,7 +289,7 @@ bool Server::send_block(Transfer& t, std::uint64_t block) {
   const std::byte head[4] = {std::byte{0}, std::byte{3}, static_cast<std::byte>(wire >> 8),
                              static_cast<std::byte>(wire & 0xFF)};
   // would_block or an ICMP error: the retransmission timer covers it.
-  io_->send(t.socket.get(), t.client, head, *body);
+  io_->send(t.socket.get(), head, *body);
   return true;
 }
 
@@ -310,14 +310,14 @@ void Server::arm(Transfer& t, std::optional<TimePoint> when) {
 void Server::apply(Transfer& t, const ReadStep& step) {
   if (step.send_oack) {
     encode_oack(send_buffer_, t.negotiated.oack);
-    io_->send(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), send_buffer_);
   }
   for (auto n = step.first; n <= step.last && step.last >= step.first; ++n) {
     if (!send_block(t, n)) {
       // The client must not wait for blocks that no longer exist, nor take
       // a short file for a whole one.
       encode_error(send_buffer_, ErrorCode::not_defined, "file changed while being sent");
-      io_->send(t.socket.get(), t.client, send_buffer_);
+      io_->send(t.socket.get(), send_buffer_);
       finish(t.id, "read-error", "the file became shorter while being sent");
       return;
     }
@@ -336,13 +336,9 @@ void Server::on_transfer_datagram(std::uint64_t id, const net::SocketAddress& fr
   auto it = transfers_.find(id);
   if (it == transfers_.end()) return;
   Transfer& t = *it->second;
-  if (from != t.client) {
-    // RFC 1350 section 4: a packet from a wrong TID gets ERROR 5; the
-    // transfer goes on undisturbed.
-    encode_error(send_buffer_, ErrorCode::unknown_transfer_id, "unknown transfer ID");
-    io_->send(t.socket.get(), from, send_buffer_);
-    return;
-  }
+  // The socket is connected to the client, so the kernel delivers nothing
+  // else (RFC 1350 section 4: a wrong TID must not disturb the transfer).
+  if (from != t.client) return;
   const auto parsed = parse_packet(datagram);
   if (!parsed.ok()) return;
   unanswered_.erase(id);
@@ -430,7 +426,7 @@ void Server::shut_down(Duration grace, std::function<void()> done) {
       auto it = transfers_.find(id);
       if (it == transfers_.end()) continue;
       encode_error(send_buffer_, ErrorCode::not_defined, "server shutting down");
-      io_->send(it->second->socket.get(), it->second->client, send_buffer_);
+      io_->send(it->second->socket.get(), send_buffer_);
       finish(id, "aborted", "server shutting down");
     }
     io_->flush();

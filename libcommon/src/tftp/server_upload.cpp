@@ -75,13 +75,13 @@ void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte
   if (step.write && !t.received.write(step.write_offset, payload)) {
     const auto reason = std::strerror(errno);
     encode_error(send_buffer_, ErrorCode::disk_full, "write failed");
-    io_->send(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), send_buffer_);
     finish(t.id, "write-error", reason);
     return;
   }
   if (t.write.too_large) {
     encode_error(send_buffer_, ErrorCode::disk_full, "file larger than the upload limit");
-    io_->send(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), send_buffer_);
     finish(t.id, "too-large", "upload limit reached");
     return;
   }
@@ -89,18 +89,18 @@ void Server::apply(Transfer& t, const WriteStep& step, std::span<const std::byte
     std::string reason;
     if (!t.received.commit(t.path, reason)) {
       encode_error(send_buffer_, ErrorCode::file_exists, reason);
-      io_->send(t.socket.get(), t.client, send_buffer_);
+      io_->send(t.socket.get(), send_buffer_);
       finish(t.id, "exists", reason);
       return;
     }
   }
   if (step.send_oack) {
     encode_oack(send_buffer_, t.negotiated.oack);
-    io_->send(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), send_buffer_);
   }
   if (step.send_ack) {
     encode_ack(send_buffer_, *step.send_ack);
-    io_->send(t.socket.get(), t.client, send_buffer_);
+    io_->send(t.socket.get(), send_buffer_);
   }
   if (t.write.status == TransferStatus::complete && !t.dallying) {
     // Stay a while to ACK the last block again if our ACK is lost (RFC 1350 section 6).

@@ -9,7 +9,18 @@
 
 namespace cf::tftp {
 
-net::UniqueFd TransferSockets::open(std::optional<net::Ipv4> local) {
+net::UniqueFd TransferSockets::open(std::optional<net::Ipv4> local, const net::SocketAddress& client) {
+  auto fd = bind_one(local);
+  if (!fd) return fd;
+  try {
+    net::connect_to(fd.get(), client);
+  } catch (const Error&) {
+    return {};
+  }
+  return fd;
+}
+
+net::UniqueFd TransferSockets::bind_one(std::optional<net::Ipv4> local) {
   net::UdpOptions options;
   options.device = device_;
   const auto address =

@@ -64,6 +64,9 @@ void set_send_buffer(int fd, int bytes);
 void set_receive_buffer(int fd, int bytes);
 
 SocketAddress local_address(int fd);  // getsockname; throws cf::Error
+// connect(2): the socket then takes datagrams from `peer` only and sends to it
+// without naming it; throws cf::Error.
+void connect_to(int fd, const SocketAddress& peer);
 std::uint16_t bound_port(int fd);
 
 enum class IoStatus { ok, would_block, failed };

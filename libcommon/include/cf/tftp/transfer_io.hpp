@@ -6,9 +6,10 @@
 // - io_uring: one multishot receive per socket into a shared ring of
 //   buffers, sends queued and submitted together, so one io_uring_enter
 //   carries the packets of every transfer that became ready (Linux 6.0+).
-// Datagrams are handed to one callback with the transfer's id. Sends queued
-// by a backend go out at flush() at the latest; a transfer is removed before
-// its socket is closed.
+// Datagrams are handed to one callback with the transfer's id. Transfer
+// sockets are connected to their client, so a send names no address. Sends
+// queued by a backend go out at flush() at the latest; a transfer is removed
+// before its socket is closed.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -38,7 +39,7 @@ class TransferIo {
   // One datagram: `head` then `body` (a TFTP header and a block of the file).
   // Never throws; a packet that cannot be sent is left to the retransmission
   // timers, as a lost one would be.
-  virtual void send(int fd, const net::SocketAddress& to, std::span<const std::byte> head,
+  virtual void send(int fd, std::span<const std::byte> head,
                     std::span<const std::byte> body = {}) noexcept = 0;
   virtual void flush() noexcept = 0;
 };

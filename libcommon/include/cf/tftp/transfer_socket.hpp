@@ -1,6 +1,10 @@
 #pragma once
 // The socket of a new transfer: a new transfer ID (RFC 1350 section 4), on
-// the address the request came to (or --listen's), from --port-range when set.
+// the address the request came to (or --listen's), from --port-range when set,
+// connected to the client. Connected, the kernel keeps the route and the IP
+// ID counter per socket instead of looking both up for every block, and
+// datagrams from any other source never reach the transfer (they get ICMP
+// port unreachable, as with tftpd-hpa, instead of an ERROR 5 from us).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,10 +20,13 @@ class TransferSockets {
                   std::uint16_t port_high)
       : listen_(listen), device_(std::move(device)), port_low_(port_low), port_high_(port_high) {}
 
-  // Empty when no port could be bound (range taken, or out of descriptors).
-  net::UniqueFd open(std::optional<net::Ipv4> local);
+  // Empty when no port could be bound (range taken, or out of descriptors)
+  // or the socket could not be connected to `client`.
+  net::UniqueFd open(std::optional<net::Ipv4> local, const net::SocketAddress& client);
 
  private:
+  net::UniqueFd bind_one(std::optional<net::Ipv4> local);
+
   net::SocketAddress listen_;
   std::string device_;
   std::uint16_t port_low_, port_high_;
