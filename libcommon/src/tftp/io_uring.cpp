@@ -171,10 +171,18 @@ class UringIo final : public TransferIo {
   }
 
   // Completions, in the order the kernel posted them; a callback may add,
-  // remove or send, and its sends go out together at the end.
+  // remove or send, and its sends go out together at the end. Only those
+  // posted before the call: a send that fills the submission queue submits,
+  // which posts more, and under a full load of windowed transfers the loop
+  // would never return to the listening socket (new requests dropped once
+  // its buffer is full) or to the timers. The ring fd stays readable for
+  // the rest. Completions the ring had no room for wait in the kernel's
+  // overflow list (and keep the ring fd readable): taken in first, or a
+  // pass would count none and never take them.
   void complete() {
+    if (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_CQ_OVERFLOW) (void)io_uring_get_events(&ring_);
     io_uring_cqe* cqe = nullptr;
-    while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+    for (auto budget = io_uring_cq_ready(&ring_); budget > 0 && io_uring_peek_cqe(&ring_, &cqe) == 0; --budget) {
       const auto data = cqe->user_data;
       const int result = cqe->res;
       const auto flags = cqe->flags;
