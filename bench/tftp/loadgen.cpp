@@ -428,6 +428,8 @@ int main(int argc, char** argv) {
       for (auto& p : phones) {
         if (p.fd < 0 || now - p.heard < timeout) continue;
         if (++p.tries > a.retries) {
+          std::fprintf(stderr, "loadgen: a phone gave up after %ld tries: %s\n", p.tries,
+                       p.phase == Phase::requesting ? "no answer to its RRQ" : "no next block");
           p.phase = Phase::failed;
           ++t.failed;
           ::epoll_ctl(ep, EPOLL_CTL_DEL, p.fd, nullptr);
