@@ -4,9 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -138,6 +140,20 @@ TEST_CASE("socket options are applied") {
   CHECK(int_option(fd.get(), SOL_SOCKET, SO_BROADCAST) == 0);
   set_packet_info(fd.get(), true);
   CHECK(int_option(fd.get(), IPPROTO_IP, IP_PKTINFO) == 1);
+}
+
+TEST_CASE("a receive buffer beyond net.core.rmem_max needs CAP_NET_ADMIN") {
+  std::ifstream limit_file("/proc/sys/net/core/rmem_max");
+  long rmem_max = 0;
+  limit_file >> rmem_max;
+  REQUIRE(rmem_max > 0);
+  const int asked = static_cast<int>(std::min<long>(rmem_max, 1 << 28) + (1 << 20));
+  const auto fd = open_udp(loopback_any_port, UdpOptions{.receive_buffer = asked});
+  // Root here holds CAP_NET_ADMIN (ctest runs as root in CI): SO_RCVBUFFORCE.
+  if (::geteuid() == 0)
+    CHECK(receive_buffer(fd.get()) == asked);
+  else
+    CHECK(receive_buffer(fd.get()) == rmem_max);
 }
 
 TEST_CASE("setup failures throw cf::Error naming the address") {

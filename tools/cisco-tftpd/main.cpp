@@ -245,6 +245,12 @@ int run(const Options& o) {
                 {"cache_bytes", o.cache_bytes}});
   log(false, fmt::format("listening on {} serving {} (io {}, cache {})", bound.to_string(),
                          fmt::join(o.roots, ", "), server.io_description(), human_bytes(o.cache_bytes)));
+  if (const int granted = server.listen_receive_buffer(); granted < cf::tftp::Server::kListenReceiveBuffer)
+    diagnostics.note(fmt::format(
+        "the listening socket holds {} of requests (net.core.rmem_max); phones booting at once "
+        "overflow it and wait for their retry: sysctl -w net.core.rmem_max={} lets it take {}",
+        human_bytes(static_cast<std::uint64_t>(granted)), cf::tftp::Server::kListenReceiveBuffer,
+        human_bytes(cf::tftp::Server::kListenReceiveBuffer)));
 
   // SIGHUP: started on a terminal, it means the terminal went away (an SSH
   // session dropped): stop as for SIGTERM and write nothing more to it.

@@ -167,8 +167,19 @@ void set_send_buffer(int fd, int bytes) {
   set_option(fd, SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF");
 }
 
+// SO_RCVBUFFORCE first: a process holding CAP_NET_ADMIN gets the size it asks
+// for; any other gets SO_RCVBUF, capped at net.core.rmem_max.
 void set_receive_buffer(int fd, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return;
   set_option(fd, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
+}
+
+int receive_buffer(int fd) {
+  int bytes = 0;
+  socklen_t length = sizeof bytes;
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, &length) != 0)
+    throw Error(fmt::format("cannot read SO_RCVBUF of a socket: {}", errno_text(errno)));
+  return bytes / 2;
 }
 
 void connect_to(int fd, const SocketAddress& peer) {

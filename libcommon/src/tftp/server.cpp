@@ -68,6 +68,7 @@ Server::Server(ServerConfig config, net::EventLoop& loop, EventSink events, LogS
   options.reuse_address = true;
   options.packet_info = true;
   options.device = config_.device;
+  options.receive_buffer = kListenReceiveBuffer;
   listen_fd_ = net::open_udp(config_.listen, options);
   loop_.watch(listen_fd_.get(), EPOLLIN, [this](std::uint32_t) {
     on_request_readable();
@@ -87,6 +88,8 @@ Server::~Server() {
 net::SocketAddress Server::listen_address() const {
   return listen_fd_ ? net::local_address(listen_fd_.get()) : config_.listen;
 }
+
+int Server::listen_receive_buffer() const { return net::receive_buffer(listen_fd_.get()); }
 
 void Server::emit(ServerEvent event) {
   json ordered = {{"ts", utc_timestamp_now()}};

@@ -61,7 +61,11 @@ void set_broadcast(int fd, bool on);
 void set_packet_info(int fd, bool on);
 void bind_to_device(int fd, std::string_view interface_name);
 void set_send_buffer(int fd, int bytes);
+// Beyond net.core.rmem_max only with CAP_NET_ADMIN (SO_RCVBUFFORCE).
 void set_receive_buffer(int fd, int bytes);
+// The receive buffer the kernel granted, in the units set_receive_buffer takes
+// (Linux reports twice the value, the rest being its bookkeeping).
+int receive_buffer(int fd);
 
 SocketAddress local_address(int fd);  // getsockname; throws cf::Error
 // connect(2): the socket then takes datagrams from `peer` only and sends to it

@@ -86,6 +86,13 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   net::SocketAddress listen_address() const;
+  // What the listening socket asks for: a fleet booting at once sends its read
+  // requests within a second, and the kernel's default (net.core.rmem_default,
+  // ~208 KiB) holds only a few hundred; the rest wait out the phones' retry.
+  static constexpr int kListenReceiveBuffer = 1 << 20;
+  // What the kernel granted: less without CAP_NET_ADMIN when net.core.rmem_max
+  // is lower.
+  int listen_receive_buffer() const;
   // Stops taking requests; active transfers may finish within `grace`, then
   // are aborted. `done` runs once nothing is left.
   void shut_down(Duration grace, std::function<void()> done);
