@@ -206,11 +206,18 @@ Server::Transfer* Server::install(std::unique_ptr<Transfer> t) {
 }
 
 // What a read and a write share: their own socket (a new TID, RFC 1350 section 4),
-// or "busy" to the client when no port is free.
+// or "busy" to the client when no port is free ("unreachable" when the kernel
+// will not connect a socket to it).
 std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress& client,
                                                        std::optional<net::Ipv4> local,
                                                        const Request& request, Negotiated negotiated) {
-  auto socket = sockets_.open(local, client);
+  net::UniqueFd socket;
+  try {
+    socket = sockets_.open(local, client);
+  } catch (const Error& e) {
+    refuse(client, &request, ErrorCode::not_defined, e.what(), "unreachable", false);
+    return nullptr;
+  }
   if (!socket) {
     if (out_of_descriptors(listen_fd_.get()))
       refuse(client, &request, ErrorCode::not_defined, "server out of file descriptors", "busy",

@@ -11,12 +11,7 @@ namespace cf::tftp {
 
 net::UniqueFd TransferSockets::open(std::optional<net::Ipv4> local, const net::SocketAddress& client) {
   auto fd = bind_one(local);
-  if (!fd) return fd;
-  try {
-    net::connect_to(fd.get(), client);
-  } catch (const Error&) {
-    return {};
-  }
+  if (fd) net::connect_to(fd.get(), client);
   return fd;
 }
 

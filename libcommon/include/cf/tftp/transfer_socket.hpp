@@ -20,8 +20,9 @@ class TransferSockets {
                   std::uint16_t port_high)
       : listen_(listen), device_(std::move(device)), port_low_(port_low), port_high_(port_high) {}
 
-  // Empty when no port could be bound (range taken, or out of descriptors)
-  // or the socket could not be connected to `client`.
+  // Empty when no port could be bound (range taken, or out of descriptors).
+  // Throws cf::Error, with the kernel's reason, when the socket cannot be
+  // connected to `client` (no route to it, a broadcast address).
   net::UniqueFd open(std::optional<net::Ipv4> local, const net::SocketAddress& client);
 
  private:
