@@ -237,12 +237,6 @@ std::unique_ptr<Server::Transfer> Server::new_transfer(const net::SocketAddress&
   return t;
 }
 
-// RFC 2349: the client's timeout option, else --timeout.
-Duration Server::retransmit_timeout(const Negotiated& negotiated) const {
-  return negotiated.timeout_seconds ? Duration(std::chrono::seconds(*negotiated.timeout_seconds))
-                                    : config_.timeout;
-}
-
 void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv4> local,
                         const Request& request) {
   auto found = resolver_.open(request.filename);
@@ -275,16 +269,10 @@ void Server::start_read(const net::SocketAddress& client, std::optional<net::Ipv
   }
   const auto size = found.file->size;
   t->source = BlockSource(std::move(*found.file), t->mode, std::move(cached), t->negotiated.blksize);
-  ReadSettings settings;
+  auto settings = transfer_settings<ReadSettings>(t->negotiated);
   // netascii: the converted length is found when the last block is converted.
   settings.stream_size = t->mode == Mode::netascii ? kUnknownStreamSize : size;
-  settings.blksize = t->negotiated.blksize;
   settings.windowsize = t->negotiated.windowsize;
-  settings.rollover = t->negotiated.rollover;
-  settings.send_oack = !t->negotiated.oack.empty();
-  settings.timeout = retransmit_timeout(t->negotiated);
-  settings.max_retries = config_.retries;
-  settings.first_ack_retries = config_.first_ack_retries;
   t->read = make_read_transfer(settings);
   auto* installed = install(std::move(t));
   apply(*installed, start(installed->read, loop_.clock().now()));

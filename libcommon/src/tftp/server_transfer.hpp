@@ -31,4 +31,19 @@ struct Server::Transfer {
   bool dallying = false;
 };
 
+template <typename Settings>
+Settings Server::transfer_settings(const Negotiated& negotiated) const {
+  Settings settings;
+  settings.blksize = negotiated.blksize;
+  settings.rollover = negotiated.rollover;
+  settings.send_oack = !negotiated.oack.empty();
+  // RFC 2349: the client's timeout option, else --timeout.
+  settings.timeout = negotiated.timeout_seconds
+                         ? Duration(std::chrono::seconds(*negotiated.timeout_seconds))
+                         : config_.timeout;
+  settings.max_retries = config_.retries;
+  settings.first_ack_retries = config_.first_ack_retries;
+  return settings;
+}
+
 }  // namespace cf::tftp

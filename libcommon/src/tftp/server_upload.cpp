@@ -58,13 +58,7 @@ void Server::start_write(const net::SocketAddress& client, std::optional<net::Ip
   }
   t->upload = true;
   t->path = name;
-  WriteSettings settings;
-  settings.blksize = t->negotiated.blksize;
-  settings.rollover = t->negotiated.rollover;
-  settings.send_oack = !t->negotiated.oack.empty();
-  settings.timeout = retransmit_timeout(t->negotiated);
-  settings.max_retries = config_.retries;
-  settings.first_ack_retries = config_.first_ack_retries;
+  auto settings = transfer_settings<WriteSettings>(t->negotiated);
   settings.max_size = config_.upload_max;
   t->write = make_write_transfer(settings);
   auto* installed = install(std::move(t));

@@ -119,7 +119,10 @@ class Server {
   std::unique_ptr<Transfer> new_transfer(const net::SocketAddress& client,
                                          std::optional<net::Ipv4> local, const Request& request,
                                          Negotiated negotiated);
-  Duration retransmit_timeout(const Negotiated& negotiated) const;
+  // What the settings of a read and of a write take alike from the
+  // negotiation and the configuration (defined in server_transfer.hpp).
+  template <typename Settings>
+  Settings transfer_settings(const Negotiated& negotiated) const;
   Transfer* install(std::unique_ptr<Transfer> transfer);
   void on_transfer_datagram(std::uint64_t id, const net::SocketAddress& from,
                             std::span<const std::byte> datagram);
