@@ -1,5 +1,7 @@
 #include "cf/dhcp/server.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -65,6 +67,7 @@ class Server {
   void on_announce_readable(int fd);
   void record_announce(const Announcement& announcement);
   void flush_events();
+  void reopen_events();
   std::string model_of(const std::string& vendor_class) const;
 
   const Config& config_;
@@ -193,6 +196,20 @@ void Server::flush_events() {
   events_pending_.clear();
 }
 
+void Server::reopen_events() {
+  if (options_.events.empty()) return;
+  flush_events();
+  events_.close();
+  events_.clear();
+  events_.open(options_.events, std::ios::app);
+  if (events_)
+    diagnostics_.note(fmt::format("event file {} reopened", options_.events.string()));
+  else
+    diagnostics_.warning(fmt::format(
+        "cannot reopen --events {}: no events are written until the next reopen",
+        options_.events.string()));
+}
+
 void Server::record_announce(const Announcement& announcement) {
   if (events_.is_open()) {
     events_pending_ += announce_json(announcement, interface_.name, wall_millis());
@@ -318,7 +335,16 @@ int Server::run() {
   open_sockets();
   loop_.watch(socket_.get(), EPOLLIN, [this](std::uint32_t) { on_readable(); });
   open_announce();
-  loop_.watch_signals({SIGINT, SIGTERM}, [this](int) { loop_.stop(); });
+  // As for cisco-tftpd: SIGHUP on a terminal means the terminal went away, so
+  // stop; otherwise (systemd, nohup) it is the reload signal, and it and
+  // SIGUSR1 reopen the event file that logrotate has moved.
+  const bool on_terminal = ::isatty(STDIN_FILENO) || ::isatty(STDERR_FILENO);
+  loop_.watch_signals({SIGINT, SIGTERM, SIGHUP, SIGUSR1}, [this, on_terminal](int signal) {
+    if (signal == SIGUSR1 || (signal == SIGHUP && !on_terminal))
+      reopen_events();
+    else
+      loop_.stop();
+  });
   diagnostics_.note(fmt::format("serving on {} ({}) port {}, server id {}", interface_.name,
                                 interface_.address.to_string(), options_.server_port,
                                 config_.server_id.to_string()));

@@ -45,6 +45,16 @@ if run_udhcpc "${LAB_HOSTS[1]}" "$tmp/pc" "$script" -V "MSFT 5.0"; then
 fi
 grep -q '"event":"ignore".*MSFT 5.0' "$events" || cf_fail "no ignore event for the PC"
 
+# Rotation: logrotate moves the event file and reloads the unit (SIGHUP); the
+# server writes on into a new file at the old name.
+mv "$events" "$events.1"
+kill -HUP "$(cf_server_pid dhcpd1)"
+cf_wait_until 5 test -f "$events" || cf_fail "SIGHUP did not reopen the event file"
+cf_server_running dhcpd1 || cf_fail "SIGHUP stopped the server"
+run_udhcpc "${LAB_HOSTS[1]}" "$tmp/pc-rotated" "$script" -V "MSFT 5.0" &&
+  cf_fail "--only-vendor: a PC got a lease after the reload"
+cf_wait_until 5 grep -q '"event":"ignore".*MSFT 5.0' "$events" || cf_fail "no event in the reopened file"
+
 # Restart: the lease file holds the phone, and it gets the same address back
 cf_server_stop dhcpd1
 grep -q "^$mac $ip1 [0-9]* SEP001122334455 Cisco Systems, Inc. IP Phone CP-7960G$" "$leases" ||
