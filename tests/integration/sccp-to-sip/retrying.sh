@@ -4,23 +4,14 @@
 # keeps failing and give the phone up naming that file, instead of waiting for a
 # silence that never comes, and leave nothing running when it ends. Driven by a
 # synthetic cisco-tftpd event stream.
-set -euo pipefail
-# shellcheck source=../../lib/common.sh
-source "${CF_SOURCE_DIR}/tests/lib/common.sh"
-command -v jq >/dev/null || cf_skip "jq is not installed"
+# shellcheck source=_lib.sh
+source "$(dirname "$0")/_lib.sh"
 export PATH="${CF_BIN_DIR}:${PATH}"
 
-work=$(cf_tmpdir)
-root="$work/root"
-mkdir -p "$root"
-for f in SCCP41.8-5-2S SIP41.9-4-2SR3-1S; do
-  printf '%s\n' "$f.bin" >"$root/$f.loads"; printf x >"$root/$f.bin"
-done
 mac=001E4A000002
 printf '%s\t7961\t202\tsecret2\tTwo\n' "$mac" >"$work/phones.tsv"
 printf '{"event":"phone-announce","mac":"00:1e:4a:00:00:02","model":"7961","load":"SCCP41.8-5-2S"}\n' \
   >"$work/dhcp.jsonl"
-: >"$work/events.jsonl"
 
 "$CF_SOURCE_DIR/scripts/sccp-to-sip" --root "$root" --events "$work/events.jsonl" \
   --dhcp-events "$work/dhcp.jsonl" --asterisk 127.0.0.1 --phones "$work/phones.tsv" \

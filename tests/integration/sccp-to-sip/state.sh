@@ -3,19 +3,10 @@
 # checked before any is used, a bad line is refused with its line number and
 # nothing is written to the TFTP root; a crafted field is never evaluated; the
 # file it writes is 0600 (it holds the SIP secrets).
-set -euo pipefail
-# shellcheck source=../../lib/common.sh
-source "${CF_SOURCE_DIR}/tests/lib/common.sh"
-command -v jq >/dev/null || cf_skip "jq is not installed"
+# shellcheck source=_lib.sh
+source "$(dirname "$0")/_lib.sh"
 
-work=$(cf_tmpdir)
-root="$work/root"
-mkdir -p "$root"
-for f in SCCP41.8-5-2S SIP41.9-4-2SR3-1S; do
-  printf '%s\n' "$f.bin" >"$root/$f.loads"; printf x >"$root/$f.bin"
-done
 printf '001E4A000001\t7961\t201\tsecret1\tOne\n' >"$work/phones.tsv"
-: >"$work/events.jsonl"
 script=("$CF_SOURCE_DIR/scripts/sccp-to-sip" --root "$root" --events "$work/events.jsonl"
         --asterisk 127.0.0.1 --phones "$work/phones.tsv" --discover-seconds 0 --timeout 1)
 good=$'001E4A000001\t7961\t201\tsecret1\tOne\tSCCP41.8-5-2S,SIP41.9-4-2SR3-1S\t1\tstepping\tSCCP41.8-2-2S'
