@@ -223,6 +223,10 @@ class _Timeout(Exception):
     pass
 
 
+class _Stopped(Exception):
+    """SIGTERM while registering: the boot's end state is known and still printed."""
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.makedirs(args.state_dir, exist_ok=True)
@@ -302,11 +306,30 @@ def main(argv=None):
         raw.close()
     result = phone.result_for(end)
     # SIP registration: "registered" is true only when the registrar answered 200.
-    sip_fields, registration = sip.register_phone(result, sip_config.files, args.mac,
-                                                  args.state_dir, log)
+    # It may wait for a registrar up to 32 s (Timer F) after the phone has
+    # announced its load, and whoever runs the phone may stop it then (the lab
+    # ends once the migration has seen the announcement): the end state of the
+    # boot is printed all the same, as not registered.
+    stopping = {"registering": True, "asked": False}
+
+    def on_term(_sig, _frame):
+        stopping["asked"] = True
+        if stopping["registering"]:
+            raise _Stopped()
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        sip_fields, registration = sip.register_phone(result, sip_config.files, args.mac,
+                                                      args.state_dir, log)
+    except _Stopped:
+        sip_fields, registration = dict(sip.NOT_SENT, sip_reason="stopped while registering"), None
+    stopping["registering"] = False
     result.update(sip_fields)
     log("end state: %s" % json.dumps(result))
     print(json.dumps(result), flush=True)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if stopping["asked"]:
+        os.kill(os.getpid(), signal.SIGTERM)
     if registration is not None:
         if args.stay_up:
             sip.keep_registered_in_background(registration)
