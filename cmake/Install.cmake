@@ -61,4 +61,6 @@ install(CODE "
     message(STATUS \"Installing: \$ENV{DESTDIR}\${system_root}/lib/systemd/system/\${unit}.service\")
     file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/\${unit}.conf\"
          DESTINATION \"\${system_root}/etc/ciscoflash\")
-  endforeach()")
+  endforeach()
+  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/ciscoflash.logrotate\"
+       DESTINATION \"\${system_root}/etc/logrotate.d\" RENAME ciscoflash)")
