@@ -9,7 +9,18 @@ source "$(dirname "$0")/_lib.sh"
 export PATH="${CF_BIN_DIR}:${PATH}"
 
 mac=001E4A000002
-start_stepping "$mac" 202 4
+printf '%s\t7961\t202\tsecret2\tTwo\n' "$mac" >"$work/phones.tsv"
+printf '{"event":"phone-announce","mac":"00:1e:4a:00:00:02","model":"7961","load":"SCCP41.8-5-2S"}\n' \
+  >"$work/dhcp.jsonl"
+
+"$CF_SOURCE_DIR/scripts/sccp-to-sip" --root "$root" --events "$work/events.jsonl" \
+  --dhcp-events "$work/dhcp.jsonl" --asterisk 127.0.0.1 --phones "$work/phones.tsv" \
+  --discover-seconds 0 --reset-cmd true --idle-seconds 60 --stall-seconds 4 --timeout 60 \
+  --state "$work/state" --asterisk-dir "$work/ast" >"$work/out" 2>&1 &
+pid=$!
+cf_register_pid "$pid" sccp-to-sip
+cf_wait_until 20 grep -q "step 1/1: SIP41.9-4-2SR3-1S" "$work/out" ||
+  cf_fail "the script did not start stepping: $(cat "$work/out")"
 
 # The phone reads its config, then asks for the load's file over and over: the
 # server answers not-found each time (the root lost it after planning).

@@ -9,8 +9,19 @@ source "$(dirname "$0")/_lib.sh"
 export PATH="${CF_BIN_DIR}:${PATH}"
 
 mac=001E4A000003
+printf '%s\t7961\t203\tsecret3\tThree\n' "$mac" >"$work/phones.tsv"
+printf '{"event":"phone-announce","mac":"00:1e:4a:00:00:03","model":"7961","load":"SCCP41.8-5-2S"}\n' \
+  >"$work/dhcp.jsonl"
 events="$work/events.jsonl"
-start_stepping "$mac" 203 60
+
+"$CF_SOURCE_DIR/scripts/sccp-to-sip" --root "$root" --events "$events" \
+  --dhcp-events "$work/dhcp.jsonl" --asterisk 127.0.0.1 --phones "$work/phones.tsv" \
+  --discover-seconds 0 --reset-cmd true --idle-seconds 60 --stall-seconds 60 --timeout 60 \
+  --state "$work/state" --asterisk-dir "$work/ast" >"$work/out" 2>&1 &
+pid=$!
+cf_register_pid "$pid" sccp-to-sip
+cf_wait_until 20 grep -q "step 1/1: SIP41.9-4-2SR3-1S" "$work/out" ||
+  cf_fail "the script did not start stepping: $(cat "$work/out")"
 
 # The phone fetches its load; logrotate moves the file; the server, not yet
 # reloaded, writes the load-complete into the moved file; reloaded, it writes the
