@@ -61,6 +61,4 @@ install(CODE "
     message(STATUS \"Installing: \$ENV{DESTDIR}\${system_root}/lib/systemd/system/\${unit}.service\")
     file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/\${unit}.conf\"
          DESTINATION \"\${system_root}/etc/ciscoflash\")
-  endforeach()
-  file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/ciscoflash.logrotate\"
-       DESTINATION \"\${system_root}/etc/logrotate.d\" RENAME ciscoflash)")
+  endforeach()")

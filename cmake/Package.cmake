@@ -37,7 +37,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # registrar when it is installed.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "jq, python3")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "iproute2, bsdextrautils, logrotate")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "iproute2, bsdextrautils")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "kamailio")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${PROJECT_SOURCE_DIR}/packaging/debian/conffiles"

@@ -40,7 +40,7 @@ cf_assert_contains "$out" "phone $mac: failed: it has asked for SIP41.9-4-2SR3-1
 cf_assert_contains "$out" "this server answers not-found"
 cf_assert_contains "$out" "fwunpack --verify $root"
 grep -q "^$mac.*failed" "$work/out" || cf_fail "the summary does not show the phone as failed: $out"
-# Nothing of the script outlives it: its event stream (follower | jq) ends with it.
+# Nothing of the script outlives it: its event stream (tail -F | jq) ends with it.
 no_leftovers() { ! pgrep -f "$work/events.jsonl" >/dev/null; }
 cf_wait_until 5 no_leftovers ||
   cf_fail "processes left behind: $(pgrep -af "$work/events.jsonl")"
